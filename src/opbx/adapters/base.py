@@ -1,0 +1,114 @@
+"""How realtime nodes share messages and state: the adapter interface.
+
+An adapter is both a message bus (``publish`` reaches the subscribers on every node)
+and the store of state that must be right for the whole cluster: subscription counts,
+presence rosters, connection counts, signed-in users and cache channels. It knows
+nothing of sockets: it calls back into an :class:`AdapterHandler`, which the realtime
+server implements (as centrifuge's Broker calls its Node), so imports run from
+``realtime`` down to ``adapters`` and never back up.
+
+Implementations live one per module (``local``, ``redis``) and are chosen by name
+through :data:`opbx.adapters.ADAPTERS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from opbx.protocol.app import AppId
+from opbx.protocol.channels import ChannelName
+from opbx.protocol.presence import PresenceMember, UserId
+from opbx.protocol.session import SocketId
+
+__all__ = ["Adapter", "AdapterHandler", "ChannelCounts", "PresenceJoin"]
+
+
+class AdapterHandler(Protocol):
+    """What an adapter calls on the node that owns it."""
+
+    def deliver(self, app_id: AppId, channel: ChannelName, message: bytes, except_socket: SocketId | None) -> None:
+        """Write ``message`` to this node's subscribers of ``channel``, except one socket."""
+
+    def terminate_user(self, app_id: AppId, user_id: UserId) -> None:
+        """Close this node's sockets signed in as ``user_id``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCounts:
+    """A channel's occupancy across the cluster."""
+
+    subscription_count: int
+    user_count: int | None = None
+    """Distinct users; only presence channels have one."""
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceJoin:
+    """Result of adding one socket to a presence roster, decided atomically."""
+
+    accepted: bool
+    """False when the roster was full and the user was not already in it."""
+    first: bool
+    """True when this is the user's first socket on the channel anywhere in the cluster."""
+    members: dict[UserId, object]
+    """The roster after the join (the user included when accepted)."""
+
+
+class Adapter(Protocol):
+    """The cluster's bus and shared state; every method is safe to call concurrently."""
+
+    async def start(self, handler: AdapterHandler) -> None:
+        """Connect and start calling ``handler`` for messages from the cluster."""
+
+    async def close(self) -> None:
+        """Stop, releasing this node's state in the cluster."""
+
+    async def publish(
+        self, app_id: AppId, channel: ChannelName, message: bytes, except_socket: SocketId | None = None
+    ) -> None:
+        """Deliver ``message`` to every subscriber of ``channel`` on every node."""
+
+    async def add_connection(self, app_id: AppId, socket_id: SocketId) -> int:
+        """Count a new socket; return the app's connection count across the cluster."""
+
+    async def remove_connection(self, app_id: AppId, socket_id: SocketId) -> None:
+        """Forget a socket counted by :meth:`add_connection`."""
+
+    async def subscribe(self, app_id: AppId, channel: ChannelName, socket_id: SocketId) -> int:
+        """Record a subscription; return the channel's subscription count afterwards."""
+
+    async def unsubscribe(self, app_id: AppId, channel: ChannelName, socket_id: SocketId) -> int:
+        """Remove a subscription; return the channel's subscription count afterwards."""
+
+    async def add_member(
+        self, app_id: AppId, channel: ChannelName, socket_id: SocketId, member: PresenceMember, max_members: int
+    ) -> PresenceJoin:
+        """Add a socket to a presence roster unless ``max_members`` other users are in it."""
+
+    async def remove_member(self, app_id: AppId, channel: ChannelName, socket_id: SocketId, user_id: UserId) -> bool:
+        """Remove a socket from a roster; True when it was the user's last socket anywhere."""
+
+    async def members(self, app_id: AppId, channel: ChannelName) -> dict[UserId, object]:
+        """A presence channel's roster: user id to ``user_info``."""
+
+    async def channels(self, app_id: AppId) -> dict[ChannelName, ChannelCounts]:
+        """Every occupied channel of an app."""
+
+    async def channel(self, app_id: AppId, channel: ChannelName) -> ChannelCounts:
+        """One channel's counts (zero when it is empty)."""
+
+    async def sign_in(self, app_id: AppId, user_id: UserId, socket_id: SocketId) -> None:
+        """Record that a socket is signed in as ``user_id``."""
+
+    async def sign_out(self, app_id: AppId, user_id: UserId, socket_id: SocketId) -> None:
+        """Forget a signed-in socket."""
+
+    async def terminate_user(self, app_id: AppId, user_id: UserId) -> None:
+        """Close every socket of ``user_id`` on every node."""
+
+    async def cache_set(self, app_id: AppId, channel: ChannelName, message: bytes, ttl: float) -> None:
+        """Remember a cache channel's last event for ``ttl`` seconds."""
+
+    async def cache_get(self, app_id: AppId, channel: ChannelName) -> bytes | None:
+        """A cache channel's last event, if it has one that has not expired."""

@@ -1,0 +1,1 @@
+"""``opbx bench``: a load generator for any Pusher-protocol server."""

@@ -1,0 +1,194 @@
+"""Configuration of the realtime server: environment variables and a TOML file.
+
+The default app comes from ``OPBX_APP_ID``, ``OPBX_APP_KEY``, ``OPBX_APP_SECRET`` and
+``OPBX_APP_CLIENT_EVENTS``; a TOML file (``--config`` or ``OPBX_CONFIG``) can add
+server settings and any number of apps, each with its own limits and switches.
+Anything invalid stops start-up with a :class:`ConfigError` naming the setting.
+See ``docs/configuration.md`` for every key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from opbx.protocol.app import PROFILES, App, AppId, Limits
+
+__all__ = ["DEFAULT_APP", "ConfigError", "ServerConfig", "load_config"]
+
+DEFAULT_APP = App(id=AppId("1"), key="opbx-key", secret="opbx-secret")  # noqa: S106 - dev default
+"""The development app: the seed's key and secret, and a numeric id because the Pusher
+server SDKs (Python's among them) refuse app ids that are not digits."""
+
+
+class ConfigError(ValueError):
+    """A bad setting; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """Everything the realtime server needs to start."""
+
+    host: str = "127.0.0.1"
+    port: int = 6001
+    apps: tuple[App, ...] = (DEFAULT_APP,)
+    adapter: str = "local"
+    activity_timeout: int = 120
+    """Seconds of silence after which the server pings a client (announced to clients)."""
+    pong_timeout: float = 30.0
+    """Seconds a pinged client has to answer before it is closed with 4201."""
+    max_connections: int | None = None
+    """Sockets this process accepts in all; beyond it new ones are closed with 4100."""
+    max_backpressure_bytes: int = 1024 * 1024
+    """Bytes queued for one slow socket before it is dropped (4100) so others go on."""
+    cache_ttl: float = 1800.0
+    """Seconds a cache channel remembers its last event (Pusher keeps it 30 minutes)."""
+    shutdown_grace: float = 3.0
+    log_level: str = "info"
+
+
+_SERVER_KEYS = {
+    "host": str,
+    "port": int,
+    "adapter": str,
+    "activity_timeout": int,
+    "pong_timeout": float,
+    "max_connections": int,
+    "max_backpressure_bytes": int,
+    "cache_ttl": float,
+    "shutdown_grace": float,
+    "log_level": str,
+}
+_APP_KEYS = {
+    "id": str,
+    "key": str,
+    "secret": str,
+    "enabled": bool,
+    "client_events": bool,
+    "subscription_count_events": bool,
+    "user_authentication_timeout": float,
+}
+_LIMIT_KEYS = {f.name: int for f in dataclasses.fields(Limits)}
+
+
+def _typed(where: str, value: object, kind: type) -> Any:
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: must be true or false, not {value!r}")
+        return value
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ConfigError(f"{where}: must be {kind.__name__}, not {value!r}")
+    if isinstance(value, int | float) and value <= 0 and not where.endswith(".port"):
+        raise ConfigError(f"{where}: must be positive, not {value!r}")
+    if kind is str and not value:
+        raise ConfigError(f"{where}: must not be empty")
+    return value
+
+
+def _check_keys(where: str, table: Mapping[str, object], allowed: Mapping[str, type], extra: set[str]) -> None:
+    unknown = set(table) - set(allowed) - extra
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+
+
+def _parse_bool(where: str, text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{where}: must be true or false, not {text!r}")
+
+
+def _limits(where: str, table: Mapping[str, object]) -> Limits:
+    profile_name = table.get("profile", "pusher")
+    if profile_name not in PROFILES:
+        raise ConfigError(f"{where}.profile: must be one of {', '.join(PROFILES)}, not {profile_name!r}")
+    assert isinstance(profile_name, str)
+    overrides = table.get("limits", {})
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{where}.limits: must be a table")
+    _check_keys(f"{where}.limits", overrides, _LIMIT_KEYS, set())
+    values = {key: _typed(f"{where}.limits.{key}", value, int) for key, value in overrides.items()}
+    return dataclasses.replace(PROFILES[profile_name], **values)
+
+
+def _app(where: str, table: Mapping[str, object]) -> App:
+    _check_keys(where, table, _APP_KEYS, {"profile", "limits"})
+    for required in ("id", "key", "secret"):
+        if required not in table:
+            raise ConfigError(f"{where}.{required}: missing")
+    values = {key: _typed(f"{where}.{key}", value, _APP_KEYS[key]) for key, value in table.items() if key in _APP_KEYS}
+    values["id"] = AppId(values["id"])
+    return App(**values, limits=_limits(where, table))
+
+
+def _env_app(env: Mapping[str, str]) -> App | None:
+    names = ("OPBX_APP_ID", "OPBX_APP_KEY", "OPBX_APP_SECRET", "OPBX_APP_CLIENT_EVENTS")
+    if not any(name in env for name in names):
+        return None
+    values: dict[str, Any] = {}
+    for name, attribute in zip(names[:3], ("id", "key", "secret"), strict=True):
+        text = env.get(name, getattr(DEFAULT_APP, attribute))
+        if not text:
+            raise ConfigError(f"{name}: must not be empty")
+        values[attribute] = text
+    client_events = _parse_bool("OPBX_APP_CLIENT_EVENTS", env.get("OPBX_APP_CLIENT_EVENTS", "false"))
+    return App(id=AppId(values["id"]), key=values["key"], secret=values["secret"], client_events=client_events)
+
+
+def _check_unique(apps: tuple[App, ...]) -> None:
+    for attribute in ("id", "key"):
+        seen: set[str] = set()
+        for app in apps:
+            value = getattr(app, attribute)
+            if value in seen:
+                raise ConfigError(f"apps: two apps share the {attribute} {value!r}")
+            seen.add(value)
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerConfig:
+    """Build the server configuration from a TOML file, the environment and overrides.
+
+    Apps: those of the file, plus the environment's default app when any ``OPBX_APP_*``
+    variable is set; :data:`DEFAULT_APP` when neither names one.
+    """
+    env = env if env is not None else {}
+    document: dict[str, Any] = {}
+    if path is not None:
+        try:
+            document = tomllib.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path}: not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path}: {exc}") from None
+    _check_keys("config", document, {"server": dict, "apps": list}, set())
+    server = document.get("server", {})
+    if not isinstance(server, dict):
+        raise ConfigError("server: must be a table")
+    _check_keys("server", server, _SERVER_KEYS, set())
+    settings = {key: _typed(f"server.{key}", value, _SERVER_KEYS[key]) for key, value in server.items()}
+    raw_apps = document.get("apps", [])
+    if not isinstance(raw_apps, list):
+        raise ConfigError("apps: must be an array of tables ([[apps]])")
+    apps = [_app(f"apps[{index}]", table) for index, table in enumerate(raw_apps)]
+    env_app = _env_app(env)
+    if env_app is not None:
+        apps.append(env_app)
+    if not apps:
+        apps.append(DEFAULT_APP)
+    settings["apps"] = tuple(apps)
+    _check_unique(settings["apps"])
+    for key, value in overrides.items():
+        if value is not None:
+            settings[key] = value
+    port = settings.get("port", 6001)
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"server.port: must be between 0 and 65535, not {port}")
+    return ServerConfig(**settings)

@@ -1,0 +1,188 @@
+"""One WebSocket client: frames in through the sans-I/O parser and session, frames out.
+
+Outgoing frames are not written one by one: :meth:`WebSocketConnection.send` queues
+them in ``out`` and the :class:`~opbx.realtime.fanout.WriteCoalescer` writes each
+socket's queue in one call per loop iteration. A socket whose kernel buffer and
+transport buffer fill up (a client that stops reading) is dropped with 4100 instead
+of holding everyone else up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Union
+
+from opbx.protocol import messages
+from opbx.protocol.errors import InvalidMessage, OverCapacity, PusherError
+from opbx.protocol.frames import (
+    BinaryMessage,
+    CloseCode,
+    CloseFrame,
+    FrameError,
+    FrameParser,
+    Opcode,
+    PingFrame,
+    PongFrame,
+    TextMessage,
+    encode_close,
+    encode_frame,
+    encode_text,
+)
+
+if TYPE_CHECKING:
+    from opbx.protocol.presence import UserId
+    from opbx.protocol.session import Action, Session
+    from opbx.realtime.namespace import Namespace
+    from opbx.realtime.server import RealtimeServer
+
+__all__ = ["Open", "Release", "Step", "WebSocketConnection"]
+
+log = logging.getLogger("opbx.realtime.connection")
+
+
+@dataclass(frozen=True, slots=True)
+class Open:
+    """Lifecycle step: count the new socket against its app's quota, then greet it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Lifecycle step: the socket closed; leave its channels, release its cluster state."""
+
+
+Step = Union["Action", Open, Release]
+"""What waits in a connection's backlog: session actions and lifecycle steps."""
+
+_ABORT_AFTER = 5.0
+"""Seconds a closing socket gets to take its last frames before it is aborted."""
+
+
+class WebSocketConnection(asyncio.Protocol):
+    """The transport side of one Pusher session."""
+
+    __slots__ = (
+        "_parser",
+        "_server",
+        "backlog",
+        "closed",
+        "namespace",
+        "out",
+        "released",
+        "session",
+        "transport",
+        "user_id",
+    )
+
+    def __init__(self, server: RealtimeServer, transport: asyncio.Transport, max_message_bytes: int) -> None:
+        self._server = server
+        self.transport: asyncio.Transport = transport
+        self._parser = FrameParser(max_message_bytes)
+        self.out: list[bytes] = []
+        """Frames waiting for the next coalesced write."""
+        self.backlog: deque[Step] | None = None
+        """Actions waiting behind an adapter call in progress (keeps their order)."""
+        self.session: Session | None = None
+        self.namespace: Namespace | None = None
+        self.closed = False
+        self.released = False
+        """Set once the server has started releasing this socket's state."""
+        self.user_id: UserId | None = None
+        """The user this socket signed in as, once the server has recorded it."""
+
+    # -- asyncio.Protocol ---------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        try:
+            events = self._parser.feed(data)
+        except FrameError as exc:
+            log.warning("closing %s: %s (%d)", self._label(), exc.message, exc.close_code)
+            self.close(exc.close_code, exc.message)
+            return
+        session = self.session
+        if session is None:
+            return
+        now = self._server.clock.monotonic()
+        for event in events:
+            if self.closed:
+                return
+            kind = type(event)
+            if kind is TextMessage:
+                assert isinstance(event, TextMessage)
+                self._server.perform(self, session.receive(event.text, now))
+            elif kind is PingFrame:
+                assert isinstance(event, PingFrame)
+                session.touch(now)
+                self.send_frame(encode_frame(Opcode.PONG, event.payload))
+            elif kind is PongFrame:
+                session.touch(now)
+            elif kind is BinaryMessage:
+                log.warning("refusing a binary frame from %s", self._label())
+                session.touch(now)
+                self.send(messages.error(InvalidMessage.code, "Binary frames are not supported; send JSON text"))
+            else:
+                assert isinstance(event, CloseFrame)
+                self.close(event.code if event.code is not None else CloseCode.NORMAL, "")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._server.disconnect(self)
+
+    def pause_writing(self) -> None:
+        # The transport buffer passed the high-water mark: this client is not reading.
+        if self.closed:
+            return
+        log.warning("dropping slow consumer %s", self._label())
+        self.fail(OverCapacity("Client is not reading its messages fast enough"))
+
+    def resume_writing(self) -> None:
+        pass
+
+    # -- writing --------------------------------------------------------------
+
+    def send(self, message: bytes) -> None:
+        """Queue one encoded Pusher message for the next coalesced write."""
+        self.send_frame(encode_text(message))
+
+    def send_frame(self, frame: bytes) -> None:
+        if not self.closed:
+            self._server.fanout.send(self, frame)
+
+    def write(self, data: bytes) -> None:
+        """Write bytes now (the coalescer's flush calls this)."""
+        if not self.closed:
+            self.transport.write(data)
+
+    def fail(self, error: PusherError) -> None:
+        """Send ``pusher:error`` and, when the error closes, close with its code."""
+        self.send(messages.error(error.code, error.message))
+        if error.closes:
+            self.close(error.code, error.message)
+
+    def close(self, code: int, reason: str) -> None:
+        """Write what is queued and a close frame, then close the TCP connection."""
+        if self.closed:
+            return
+        self.closed = True
+        self.out.append(encode_close(code, reason))
+        data = b"".join(self.out)
+        self.out.clear()
+        self.transport.write(data)
+        self.transport.close()
+        loop = asyncio.get_running_loop()
+        loop.call_later(_ABORT_AFTER, self._abort_if_open)
+        self._server.disconnect(self)
+
+    def _abort_if_open(self) -> None:
+        if not self.transport.is_closing() or self.transport.get_write_buffer_size():
+            self.transport.abort()
+
+    def perform(self, actions: list[Action]) -> None:
+        self._server.perform(self, actions)
+
+    def _label(self) -> str:
+        return self.session.socket_id if self.session is not None else "unestablished socket"

@@ -1,0 +1,221 @@
+"""HTTP/1.1 on the server's one port: the Pusher HTTP API and the WebSocket upgrade.
+
+Requests are parsed by httptools (llhttp). A request on ``/app/{key}`` asking for a
+WebSocket is handed to the server, which answers ``101`` and swaps this protocol for a
+:class:`~opbx.realtime.connection.WebSocketConnection` on the same transport; every
+other request goes to the API router. Requests on one connection are answered in
+order (pipelining), with keep-alive, and with a body limit answered by 413.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import cast
+from urllib.parse import parse_qsl, unquote
+
+import httptools
+import orjson
+
+__all__ = ["HttpProtocol", "HttpRequest", "HttpResponse", "error_response", "json_response"]
+
+log = logging.getLogger("opbx.realtime.http")
+
+_MAX_URL_BYTES = 8 * 1024
+_MAX_HEADER_BYTES = 32 * 1024
+_MAX_PIPELINED = 32
+
+
+@dataclass(slots=True)
+class HttpRequest:
+    """A parsed request. ``raw_path`` is the path as sent (what clients sign)."""
+
+    method: str
+    raw_path: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes = b""
+    keep_alive: bool = True
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    def encode(self, keep_alive: bool) -> bytes:
+        reason = HTTPStatus(self.status).phrase
+        lines = [
+            f"HTTP/1.1 {self.status} {reason}",
+            f"Content-Type: {self.content_type}",
+            f"Content-Length: {len(self.body)}",
+            "Connection: keep-alive" if keep_alive else "Connection: close",
+        ]
+        lines.extend(f"{name}: {value}" for name, value in self.headers)
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + self.body
+
+
+def json_response(status: int, payload: object) -> HttpResponse:
+    return HttpResponse(status, orjson.dumps(payload))
+
+
+def error_response(status: int, message: str) -> HttpResponse:
+    """The JSON error body every refusal carries: ``{"error": ..., "status": ...}``."""
+    return json_response(status, {"error": message, "status": status})
+
+
+RequestHandler = Callable[[HttpRequest], Awaitable[HttpResponse]]
+UpgradeHandler = Callable[[asyncio.Transport, HttpRequest, bytes], None]
+
+
+class _RequestTooLarge(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.message = message
+
+
+class HttpProtocol(asyncio.Protocol):
+    """Parses requests and answers them in order; hands WebSocket upgrades over."""
+
+    def __init__(self, handle: RequestHandler, upgrade: UpgradeHandler, max_body_bytes: int) -> None:
+        self._handle = handle
+        self._upgrade = upgrade
+        self._max_body_bytes = max_body_bytes
+        self._transport: asyncio.Transport | None = None
+        self._parser = httptools.HttpRequestParser(self)
+        self._url = b""
+        self._headers: dict[str, str] = {}
+        self._header_bytes = 0
+        self._body: list[bytes] = []
+        self._body_bytes = 0
+        self._queue: deque[HttpRequest] = deque()
+        self._worker: asyncio.Task[None] | None = None
+        self._closing = False
+
+    # -- asyncio.Protocol ---------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self._transport = cast(asyncio.Transport, transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closing = True
+        if self._worker is not None:
+            self._worker.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        if self._closing:
+            return
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            self._hand_over(data[upgrade.args[0] :])
+        except _RequestTooLarge as exc:
+            self._refuse(exc.status, exc.message)
+        except httptools.HttpParserError as exc:
+            self._refuse(400, f"Malformed HTTP request: {exc}")
+
+    # -- httptools callbacks -------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = {}
+        self._header_bytes = 0
+        self._body = []
+        self._body_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        if len(self._url) > _MAX_URL_BYTES:
+            raise _RequestTooLarge(414, "URL too long")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value)
+        if self._header_bytes > _MAX_HEADER_BYTES:
+            raise _RequestTooLarge(431, "Request headers too large")
+        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        length = self._headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self._max_body_bytes:
+            raise _RequestTooLarge(413, f"Request body larger than {self._max_body_bytes} bytes")
+
+    def on_body(self, body: bytes) -> None:
+        self._body_bytes += len(body)
+        if self._body_bytes > self._max_body_bytes:
+            raise _RequestTooLarge(413, f"Request body larger than {self._max_body_bytes} bytes")
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        request = self._request()
+        if self._parser.should_upgrade():
+            self._queue.append(request)  # taken by _hand_over
+            return
+        self._queue.append(request)
+        if len(self._queue) > _MAX_PIPELINED and self._transport is not None:
+            self._transport.pause_reading()
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(self._answer_queue())
+
+    def _request(self) -> HttpRequest:
+        parsed = httptools.parse_url(self._url)
+        raw_path = (parsed.path or b"/").decode("latin-1")
+        query = dict(parse_qsl((parsed.query or b"").decode("latin-1"), keep_blank_values=True))
+        return HttpRequest(
+            method=self._parser.get_method().decode("latin-1"),
+            raw_path=raw_path,
+            path=unquote(raw_path),
+            query=query,
+            headers=self._headers,
+            body=b"".join(self._body),
+            keep_alive=self._parser.should_keep_alive(),
+        )
+
+    # -- answering ----------------------------------------------------------------
+
+    async def _answer_queue(self) -> None:
+        transport = self._transport
+        assert transport is not None
+        try:
+            while self._queue and not self._closing:
+                request = self._queue.popleft()
+                try:
+                    response = await self._handle(request)
+                except Exception:
+                    log.exception("HTTP API handler failed for %s %s", request.method, request.path)
+                    response = error_response(500, "Internal server error")
+                transport.write(response.encode(request.keep_alive))
+                if not request.keep_alive:
+                    self._close()
+                    return
+                if len(self._queue) <= _MAX_PIPELINED:
+                    transport.resume_reading()
+        finally:
+            self._worker = None
+
+    def _hand_over(self, rest: bytes) -> None:
+        transport = self._transport
+        request = self._queue.pop() if self._queue else None
+        if transport is None or request is None or self._worker is not None or self._queue:
+            self._refuse(400, "WebSocket upgrade must not be pipelined behind other requests")
+            return
+        self._closing = True
+        self._upgrade(transport, request, rest)
+
+    def _refuse(self, status: int, message: str) -> None:
+        log.info("refusing HTTP request: %d %s", status, message)
+        if self._transport is not None and not self._closing:
+            self._transport.write(error_response(status, message).encode(keep_alive=False))
+        self._close()
+
+    def _close(self) -> None:
+        self._closing = True
+        if self._transport is not None:
+            self._transport.close()

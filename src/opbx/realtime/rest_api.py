@@ -1,0 +1,163 @@
+"""Routes of the Pusher HTTP API, served on the WebSocket port.
+
+Spec: https://pusher.com/docs/channels/library_auth_reference/rest-api
+
+Each request is authenticated (:func:`opbx.protocol.rest.authenticate`) before its
+body is read as JSON, and each refusal has the spec's status and a JSON error body:
+hosted Pusher's statuses, not Soketi's blanket 200.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from opbx.adapters.base import ChannelCounts
+from opbx.protocol.app import App
+from opbx.protocol.channels import ChannelName, InvalidChannelName, channel_type, check_channel_name
+from opbx.protocol.presence import UserId
+from opbx.protocol.rest import ApiError, Trigger, authenticate, parse_batch, parse_events_body, parse_info
+from opbx.realtime.http import HttpRequest, HttpResponse, error_response, json_response
+
+if TYPE_CHECKING:
+    from opbx.realtime.server import RealtimeServer
+
+__all__ = ["HttpApi"]
+
+log = logging.getLogger("opbx.realtime.api")
+
+_CHANNEL_INFO = frozenset(("user_count", "subscription_count"))
+
+Route = Callable[[App, HttpRequest, list[str]], Awaitable[HttpResponse]]
+
+
+class HttpApi:
+    """Dispatches HTTP requests to the Pusher API's handlers."""
+
+    def __init__(self, server: RealtimeServer) -> None:
+        self._server = server
+        self._routes: list[tuple[str, re.Pattern[str], Route]] = [
+            ("POST", re.compile(r"/apps/([^/]+)/events"), self._events),
+            ("POST", re.compile(r"/apps/([^/]+)/batch_events"), self._batch_events),
+            ("GET", re.compile(r"/apps/([^/]+)/channels"), self._channels),
+            ("GET", re.compile(r"/apps/([^/]+)/channels/([^/]+)"), self._channel),
+            ("GET", re.compile(r"/apps/([^/]+)/channels/([^/]+)/users"), self._users),
+            ("POST", re.compile(r"/apps/([^/]+)/users/([^/]+)/terminate_connections"), self._terminate),
+        ]
+
+    async def handle(self, request: HttpRequest) -> HttpResponse:
+        if request.path == "/":
+            return json_response(200, {"ok": True})
+        for method, pattern, route in self._routes:
+            match = pattern.fullmatch(request.path)
+            if match is None:
+                continue
+            if request.method != method:
+                return error_response(405, f"Use {method} for {request.path}")
+            try:
+                app = self._authenticated_app(match.group(1), request)
+                return await route(app, request, list(match.groups()[1:]))
+            except ApiError as exc:
+                log.info("HTTP API %s %s refused: %d %s", request.method, request.path, exc.status, exc.message)
+                return error_response(exc.status, exc.message)
+        return error_response(404, f"No such endpoint: {request.path}")
+
+    def _authenticated_app(self, app_id: str, request: HttpRequest) -> App:
+        app = self._server.apps.by_id(app_id)
+        if app is None:
+            raise ApiError(404, f"Unknown app id {app_id!r}")
+        now = self._server.clock.time()
+        try:
+            authenticate(app, request.method, request.raw_path, request.query, request.body, now)
+        except ApiError:
+            if request.raw_path == request.path:
+                raise
+            # Some clients sign the decoded path; accept either spelling.
+            authenticate(app, request.method, request.path, request.query, request.body, now)
+        return app
+
+    # -- publishing -------------------------------------------------------------
+
+    async def _events(self, app: App, request: HttpRequest, _: list[str]) -> HttpResponse:
+        trigger = parse_events_body(request.body, app.limits)
+        await self._server.trigger(app, trigger)
+        if not trigger.info:
+            return json_response(200, {})
+        channels = {channel: await self._info(app, channel, trigger.info) for channel in trigger.channels}
+        return json_response(200, {"channels": channels})
+
+    async def _batch_events(self, app: App, request: HttpRequest, _: list[str]) -> HttpResponse:
+        triggers = parse_batch(request.body, app.limits)
+        for trigger in triggers:
+            await self._server.trigger(app, trigger)
+        if not any(trigger.info for trigger in triggers):
+            return json_response(200, {})
+        return json_response(200, {"batch": [await self._trigger_info(app, trigger) for trigger in triggers]})
+
+    async def _trigger_info(self, app: App, trigger: Trigger) -> dict[str, int]:
+        return await self._info(app, trigger.channels[0], trigger.info) if trigger.info else {}
+
+    async def _info(self, app: App, channel: ChannelName, attributes: frozenset[str]) -> dict[str, int]:
+        counts = await self._server.adapter.channel(app.id, channel)
+        return _attributes(counts, attributes)
+
+    # -- reading state ------------------------------------------------------------
+
+    async def _channels(self, app: App, request: HttpRequest, _: list[str]) -> HttpResponse:
+        prefix = request.query.get("filter_by_prefix", "")
+        attributes = parse_info(request.query.get("info"), _CHANNEL_INFO)
+        if "user_count" in attributes and not prefix.startswith("presence-"):
+            raise ApiError(400, "info=user_count requires filter_by_prefix=presence-")
+        occupied = await self._server.adapter.channels(app.id)
+        return json_response(
+            200,
+            {
+                "channels": {
+                    name: _attributes(counts, attributes)
+                    for name, counts in sorted(occupied.items())
+                    if name.startswith(prefix)
+                }
+            },
+        )
+
+    async def _channel(self, app: App, request: HttpRequest, groups: list[str]) -> HttpResponse:
+        channel = _channel_name(app, groups[0])
+        attributes = parse_info(request.query.get("info"), _CHANNEL_INFO)
+        if "user_count" in attributes and not channel_type(channel).is_presence:
+            raise ApiError(400, "info=user_count is only available for presence channels")
+        counts = await self._server.adapter.channel(app.id, channel)
+        body: dict[str, object] = {"occupied": counts.subscription_count > 0}
+        body.update(_attributes(counts, attributes))
+        return json_response(200, body)
+
+    async def _users(self, app: App, request: HttpRequest, groups: list[str]) -> HttpResponse:
+        channel = _channel_name(app, groups[0])
+        if not channel_type(channel).is_presence:
+            raise ApiError(400, "Users can only be listed for presence channels")
+        members = await self._server.adapter.members(app.id, channel)
+        return json_response(200, {"users": [{"id": user_id} for user_id in members]})
+
+    async def _terminate(self, app: App, request: HttpRequest, groups: list[str]) -> HttpResponse:
+        user_id = groups[0]
+        if not user_id or len(user_id) > app.limits.max_user_id_length:
+            raise ApiError(400, "Invalid user id")
+        await self._server.adapter.terminate_user(app.id, UserId(user_id))
+        return json_response(200, {})
+
+
+def _channel_name(app: App, name: str) -> ChannelName:
+    try:
+        return check_channel_name(name, app.limits.max_channel_name_length)
+    except InvalidChannelName as exc:
+        raise ApiError(400, f"Invalid channel: {exc}") from None
+
+
+def _attributes(counts: ChannelCounts, attributes: frozenset[str]) -> dict[str, int]:
+    result: dict[str, int] = {}
+    if "subscription_count" in attributes:
+        result["subscription_count"] = counts.subscription_count
+    if "user_count" in attributes and counts.user_count is not None:
+        result["user_count"] = counts.user_count
+    return result
