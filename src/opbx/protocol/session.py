@@ -51,6 +51,7 @@ __all__ = [
     "Close",
     "Join",
     "Leave",
+    "Refused",
     "Send",
     "Session",
     "SignIn",
@@ -118,7 +119,14 @@ class SignIn:
     user: SignedInUser
 
 
-Action = Send | Close | Join | Leave | ClientEvent | SignIn
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Something the client sent was refused; the caller logs ``reason``."""
+
+    reason: str
+
+
+Action = Send | Close | Join | Leave | ClientEvent | SignIn | Refused
 
 
 class Session:
@@ -205,7 +213,10 @@ class Session:
             return self._fail(exc)
 
     def _fail(self, exc: PusherError, channel: str | None = None) -> list[Action]:
-        actions: list[Action] = [Send(messages.error(exc.code, exc.message, channel))]
+        actions: list[Action] = [
+            Refused(f"{exc.code} {exc.message}"),
+            Send(messages.error(exc.code, exc.message, channel)),
+        ]
         if exc.closes:
             actions.append(Close(exc.code, exc.message))
         return actions
@@ -262,7 +273,10 @@ class Session:
 
     @staticmethod
     def _refuse(channel: str, kind: str, message: str, status: int) -> list[Action]:
-        return [Send(messages.subscription_error(channel, kind, message, status))]
+        return [
+            Refused(f"subscription to {channel!r}: {kind} {message}"),
+            Send(messages.subscription_error(channel, kind, message, status)),
+        ]
 
     def _unsubscribe(self, data: object) -> list[Action]:
         if not isinstance(data, dict) or not isinstance(data.get("channel"), str):

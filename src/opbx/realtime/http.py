@@ -28,6 +28,7 @@ log = logging.getLogger("opbx.realtime.http")
 _MAX_URL_BYTES = 8 * 1024
 _MAX_HEADER_BYTES = 32 * 1024
 _MAX_PIPELINED = 32
+_LINGER_SECONDS = 2.0
 
 
 @dataclass(slots=True)
@@ -117,10 +118,13 @@ class HttpProtocol(asyncio.Protocol):
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
             self._hand_over(data[upgrade.args[0] :])
-        except _RequestTooLarge as exc:
-            self._refuse(exc.status, exc.message)
         except httptools.HttpParserError as exc:
-            self._refuse(400, f"Malformed HTTP request: {exc}")
+            # httptools wraps exceptions raised in callbacks; ours says what was too large.
+            cause = exc.__context__
+            if isinstance(cause, _RequestTooLarge):
+                self._refuse(cause.status, cause.message)
+            else:
+                self._refuse(400, f"Malformed HTTP request: {exc}")
 
     # -- httptools callbacks -------------------------------------------------
 
@@ -210,10 +214,23 @@ class HttpProtocol(asyncio.Protocol):
         self._upgrade(transport, request, rest)
 
     def _refuse(self, status: int, message: str) -> None:
+        """Answer with an error, then close without resetting a client still sending.
+
+        Closing with unread input makes the kernel send RST, which can destroy the
+        answer before the client reads it; so the write side is shut first and the
+        rest of the input is read and dropped for a moment ("lingering close").
+        """
         log.info("refusing HTTP request: %d %s", status, message)
-        if self._transport is not None and not self._closing:
-            self._transport.write(error_response(status, message).encode(keep_alive=False))
-        self._close()
+        transport = self._transport
+        if transport is None or self._closing:
+            return
+        self._closing = True
+        transport.write(error_response(status, message).encode(keep_alive=False))
+        if transport.can_write_eof():
+            transport.write_eof()
+            asyncio.get_running_loop().call_later(_LINGER_SECONDS, transport.close)
+        else:
+            transport.close()
 
     def _close(self) -> None:
         self._closing = True

@@ -45,6 +45,7 @@ from opbx.protocol.session import (
     Close,
     Join,
     Leave,
+    Refused,
     Send,
     Session,
     SignIn,
@@ -212,6 +213,9 @@ class RealtimeServer:
             elif kind is Close:
                 assert isinstance(action, Close)
                 connection.close(action.code, action.reason)
+            elif kind is Refused:
+                assert isinstance(action, Refused)
+                _log_refusal(connection, action)
             else:
                 connection.backlog = deque(actions[index:])
                 self._spawn(self._drain(connection))
@@ -240,6 +244,8 @@ class RealtimeServer:
             connection.send(step.message)
         elif isinstance(step, Close):
             connection.close(step.code, step.reason)
+        elif isinstance(step, Refused):
+            _log_refusal(connection, step)
         elif isinstance(step, Join):
             await self._join(connection, step)
         elif isinstance(step, Leave):
@@ -437,3 +443,10 @@ class RealtimeServer:
         while True:
             await asyncio.sleep(interval)
             self.sweep()
+
+
+def _log_refusal(connection: WebSocketConnection, refused: Refused) -> None:
+    session = connection.session
+    socket_id = session.socket_id if session is not None else "?"
+    app_id = session.app.id if session is not None else "?"
+    log.info("refused from socket %s (app %s): %s", socket_id, app_id, refused.reason)

@@ -1,0 +1,44 @@
+"""Shared fixtures: real servers on ephemeral ports, driven on uvloop."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import uvloop
+
+from opbx.realtime.config import ServerConfig
+from opbx.realtime.server import RealtimeServer
+from tests.helpers.apps import ALL_APPS
+from tests.helpers.clock import ManualClock
+
+ServerFactory = Callable[..., Awaitable[RealtimeServer]]
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Callable[[], Any]]:
+    """Every async test runs on uvloop, the loop the server runs on in production."""
+    return {"uvloop": uvloop.new_event_loop}
+
+
+@pytest.fixture
+async def make_server() -> AsyncIterator[ServerFactory]:
+    """Start servers with the test apps; ``clock=`` and config fields as keywords."""
+    servers: list[RealtimeServer] = []
+
+    async def make(clock: ManualClock | None = None, **settings: Any) -> RealtimeServer:
+        config = dataclasses.replace(ServerConfig(host="127.0.0.1", port=0, apps=ALL_APPS), **settings)
+        server = RealtimeServer(config, clock=clock)
+        await server.start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        await server.stop()
+
+
+@pytest.fixture
+async def server(make_server: ServerFactory) -> RealtimeServer:
+    return await make_server()

@@ -1,0 +1,153 @@
+"""RFC 6455 framing, sans I/O: bytes in, messages and errors out."""
+
+from __future__ import annotations
+
+import os
+import struct
+
+import pytest
+
+from opbx.protocol.frames import (
+    BinaryMessage,
+    CloseCode,
+    CloseFrame,
+    FrameError,
+    FrameParser,
+    Opcode,
+    PingFrame,
+    PongFrame,
+    TextMessage,
+    accept_key,
+    encode_close,
+    encode_frame,
+    encode_text,
+)
+
+
+def client_frame(opcode: int, payload: bytes, *, fin: bool = True, masked: bool = True, rsv: int = 0) -> bytes:
+    """Build a frame as a client sends it (masked)."""
+    first = (0x80 if fin else 0) | rsv | opcode
+    length = len(payload)
+    mask_bit = 0x80 if masked else 0
+    if length < 126:
+        header = bytes((first, mask_bit | length))
+    elif length < 65536:
+        header = struct.pack("!BBH", first, mask_bit | 126, length)
+    else:
+        header = struct.pack("!BBQ", first, mask_bit | 127, length)
+    if not masked:
+        return header + payload
+    mask = os.urandom(4)
+    return header + mask + bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
+
+
+def test_accept_key_matches_rfc_example() -> None:
+    # RFC 6455 section 1.3.
+    assert accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+
+
+@pytest.mark.parametrize("length", [0, 5, 125, 126, 65535, 65536])
+def test_server_frames_are_unmasked_with_the_shortest_length(length: int) -> None:
+    payload = b"x" * length
+    frame = encode_text(payload)
+    assert frame[0] == 0x81
+    assert frame[1] & 0x80 == 0
+    header = 2 if length < 126 else 4 if length < 65536 else 10
+    assert len(frame) == header + length
+    assert frame == encode_frame(Opcode.TEXT, payload)
+
+
+def test_close_frame_carries_code_and_a_reason_cut_to_fit() -> None:
+    frame = encode_close(4001, "x" * 300)
+    assert frame[0] == 0x88
+    assert frame[1] == 125
+    assert struct.unpack("!H", frame[2:4])[0] == 4001
+
+
+def test_text_message_in_one_frame() -> None:
+    parser = FrameParser(1024)
+    assert parser.feed(client_frame(Opcode.TEXT, "héllo".encode())) == [TextMessage("héllo")]
+
+
+def test_partial_frames_wait_for_the_rest() -> None:
+    parser = FrameParser(100_000)
+    data = client_frame(Opcode.TEXT, b"a" * 70_000)
+    data = client_frame(Opcode.TEXT, b"a" * 70) + data
+    events = []
+    for index in range(0, len(data), 7):
+        events.extend(parser.feed(data[index : index + 7]))
+    assert events == [TextMessage("a" * 70), TextMessage("a" * 70_000)]
+
+
+def test_fragmented_message_with_interleaved_ping() -> None:
+    parser = FrameParser(1024)
+    data = (
+        client_frame(Opcode.TEXT, b"hel", fin=False)
+        + client_frame(Opcode.PING, b"p")
+        + client_frame(Opcode.CONTINUATION, b"lo")
+    )
+    assert parser.feed(data) == [PingFrame(b"p"), TextMessage("hello")]
+
+
+def test_binary_pong_and_close_frames() -> None:
+    parser = FrameParser(1024)
+    data = (
+        client_frame(Opcode.BINARY, b"\x00\x01")
+        + client_frame(Opcode.PONG, b"")
+        + client_frame(Opcode.CLOSE, struct.pack("!H", 1000) + b"bye")
+    )
+    assert parser.feed(data) == [BinaryMessage(b"\x00\x01"), PongFrame(b""), CloseFrame(1000, "bye")]
+
+
+def test_empty_close_frame_has_no_code() -> None:
+    assert FrameParser(10).feed(client_frame(Opcode.CLOSE, b"")) == [CloseFrame(None, "")]
+
+
+def error_of(data: bytes, max_bytes: int = 1024) -> FrameError:
+    with pytest.raises(FrameError) as info:
+        FrameParser(max_bytes).feed(data)
+    return info.value
+
+
+def test_unmasked_client_frame_is_a_protocol_error() -> None:
+    assert error_of(client_frame(Opcode.TEXT, b"hi", masked=False)).close_code == CloseCode.PROTOCOL_ERROR
+
+
+def test_reserved_bits_are_a_protocol_error() -> None:
+    assert error_of(client_frame(Opcode.TEXT, b"hi", rsv=0x40)).close_code == CloseCode.PROTOCOL_ERROR
+
+
+def test_unknown_opcode_is_a_protocol_error() -> None:
+    assert error_of(client_frame(0x3, b"hi")).close_code == CloseCode.PROTOCOL_ERROR
+
+
+def test_fragmented_control_frame_is_a_protocol_error() -> None:
+    assert error_of(client_frame(Opcode.PING, b"hi", fin=False)).close_code == CloseCode.PROTOCOL_ERROR
+
+
+def test_continuation_without_start_is_a_protocol_error() -> None:
+    assert error_of(client_frame(Opcode.CONTINUATION, b"hi")).close_code == CloseCode.PROTOCOL_ERROR
+
+
+def test_new_message_inside_a_fragmented_one_is_a_protocol_error() -> None:
+    data = client_frame(Opcode.TEXT, b"a", fin=False) + client_frame(Opcode.TEXT, b"b")
+    assert error_of(data).close_code == CloseCode.PROTOCOL_ERROR
+
+
+def test_oversized_message_is_refused_from_its_header() -> None:
+    # Only the header arrives: the limit is enforced before the payload is buffered.
+    header = client_frame(Opcode.TEXT, b"x" * 5000)[:8]
+    assert error_of(header, max_bytes=4096).close_code == CloseCode.MESSAGE_TOO_BIG
+
+
+def test_oversized_fragmented_message_is_refused() -> None:
+    data = client_frame(Opcode.TEXT, b"x" * 600, fin=False) + client_frame(Opcode.CONTINUATION, b"x" * 600)
+    assert error_of(data, max_bytes=1000).close_code == CloseCode.MESSAGE_TOO_BIG
+
+
+def test_invalid_utf8_text_is_refused() -> None:
+    assert error_of(client_frame(Opcode.TEXT, b"\xff\xfe")).close_code == CloseCode.INVALID_PAYLOAD
+
+
+def test_one_byte_close_payload_is_a_protocol_error() -> None:
+    assert error_of(client_frame(Opcode.CLOSE, b"\x03")).close_code == CloseCode.PROTOCOL_ERROR

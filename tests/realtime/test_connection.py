@@ -1,0 +1,189 @@
+"""Bad input on one socket gets its code and a log line; every other socket goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from opbx.protocol.signing import channel_auth
+from opbx.realtime.server import RealtimeServer
+from tests.conftest import ServerFactory
+from tests.helpers.apps import TEST_APP
+from tests.helpers.http_api import api_request
+from tests.helpers.pusher_client import PusherClient
+
+pytestmark = pytest.mark.integration
+
+KEY, SECRET = TEST_APP.key, TEST_APP.secret
+
+
+@pytest.fixture
+async def bystander(server: RealtimeServer) -> AsyncIterator[PusherClient]:
+    """A well-behaved client on the same server, checked after every abuse."""
+    client = await PusherClient.connect(server.port, KEY)
+    await client.subscribe("private-calm", key=KEY, secret=SECRET)
+    yield client
+    body = json.dumps({"name": "still-there", "channel": "private-calm", "data": "{}"}).encode()
+    status, _ = await api_request(server.port, "POST", f"/apps/{TEST_APP.id}/events", key=KEY, secret=SECRET, body=body)
+    assert status == 200
+    assert (await client.expect("still-there"))["channel"] == "private-calm"
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO, logger="opbx")
+    return caplog
+
+
+def logged(logs: pytest.LogCaptureFixture, fragment: str) -> bool:
+    return any(fragment in record.getMessage() for record in logs.records)
+
+
+async def test_malformed_json_gets_4200_and_the_socket_stays(
+    server: RealtimeServer, bystander: PusherClient, logs: pytest.LogCaptureFixture
+) -> None:
+    client = await PusherClient.connect(server.port, KEY)
+    await client.ws.send("{this is not json")
+    error = await client.next()
+    assert error["event"] == "pusher:error"
+    assert error["data"]["code"] == 4200
+    assert logged(logs, "Invalid JSON")
+    assert (await client.subscribe("after"))["event"] == "pusher_internal:subscription_succeeded"
+
+
+async def test_binary_frames_are_refused_and_the_socket_stays(
+    server: RealtimeServer, bystander: PusherClient, logs: pytest.LogCaptureFixture
+) -> None:
+    client = await PusherClient.connect(server.port, KEY)
+    await client.ws.send(b"\x00\x01\x02")
+    error = await client.next()
+    assert error["data"]["code"] == 4200
+    assert "Binary" in error["data"]["message"]
+    assert logged(logs, "binary frame")
+    assert (await client.subscribe("after"))["event"] == "pusher_internal:subscription_succeeded"
+
+
+async def test_a_frame_over_the_size_limit_closes_with_1009(
+    server: RealtimeServer, bystander: PusherClient, logs: pytest.LogCaptureFixture
+) -> None:
+    client = await PusherClient.connect(server.port, KEY)
+    await client.ws.send(json.dumps({"event": "client-big", "data": "x" * 100_000}))
+    with pytest.raises(ConnectionClosed) as info:
+        await client.next()
+    assert info.value.rcvd is not None
+    assert info.value.rcvd.code == 1009
+    assert logged(logs, "Message larger than")
+
+
+async def test_unknown_events_and_invalid_channels_get_their_errors(
+    server: RealtimeServer, bystander: PusherClient, logs: pytest.LogCaptureFixture
+) -> None:
+    client = await PusherClient.connect(server.port, KEY)
+    await client.send("pusher:teleport", {})
+    assert (await client.next())["data"]["code"] == 4200
+    refused = await client.subscribe("no spaces allowed")
+    assert refused["event"] == "pusher:subscription_error"
+    assert refused["data"]["type"] == "InvalidChannel"
+    assert logged(logs, "Unsupported event")
+    assert logged(logs, "InvalidChannel")
+
+
+async def test_forged_auth_is_refused_per_channel(
+    server: RealtimeServer, bystander: PusherClient, logs: pytest.LogCaptureFixture
+) -> None:
+    client = await PusherClient.connect(server.port, KEY)
+    forged = channel_auth(KEY, "guessed-secret", client.socket_id, "private-calm")
+    await client.send("pusher:subscribe", {"channel": "private-calm", "auth": forged})
+    refused = await client.next()
+    assert refused["event"] == "pusher:subscription_error"
+    assert refused["data"] == {"type": "AuthError", "error": "Invalid signature", "status": 401}
+    assert logged(logs, "AuthError")
+    # The forger receives nothing published on the channel it tried to join.
+    await client.nothing_within(0.1)
+
+
+async def test_a_flood_of_client_events_is_cut_at_the_rate_limit(
+    server: RealtimeServer, bystander: PusherClient, logs: pytest.LogCaptureFixture
+) -> None:
+    flooder, listener = await PusherClient.connect(server.port, KEY), await PusherClient.connect(server.port, KEY)
+    for client in (flooder, listener):
+        await client.subscribe("private-room", key=KEY, secret=SECRET)
+    for index in range(50):
+        await flooder.send("client-spam", {"i": index}, channel="private-room")
+    errors = 0
+    for _ in range(50 - 10):
+        message = await flooder.expect("pusher:error")
+        assert message["data"]["code"] == 4301
+        errors += 1
+    assert errors == 40
+    received = 0
+    while True:
+        try:
+            await listener.expect("client-spam", timeout=0.3)
+        except TimeoutError:
+            break
+        received += 1
+    assert received == 10
+    assert logged(logs, "rate limit")
+
+
+async def test_protocol_violations_close_with_1002(server: RealtimeServer, bystander: PusherClient) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(
+        f"GET /app/{KEY}?protocol=7 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    await reader.readuntil(b"\r\n\r\n")
+    await reader.readuntil(b"}")  # connection_established (data is one escaped string)
+    await reader.readuntil(b"}")
+    writer.write(b"\x81\x02hi")  # an unmasked client frame
+    data = await asyncio.wait_for(reader.read(), 5)
+    assert data[0] == 0x88
+    assert int.from_bytes(data[2:4], "big") == 1002
+    writer.close()
+
+
+async def test_garbage_instead_of_http_gets_400(server: RealtimeServer, bystander: PusherClient) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"\x16\x03\x01 definitely not HTTP\r\n\r\n")
+    data = await asyncio.wait_for(reader.read(), 5)
+    assert data.startswith(b"HTTP/1.1 400")
+    writer.close()
+
+
+async def test_a_client_that_stops_reading_is_dropped_alone(
+    make_server: ServerFactory, logs: pytest.LogCaptureFixture
+) -> None:
+    server = await make_server(max_backpressure_bytes=64 * 1024)
+    healthy = await PusherClient.connect(server.port, KEY)
+    await healthy.subscribe("firehose")
+    # A raw socket with a tiny receive buffer that never reads after subscribing.
+    stuck = socket.socket()
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.connect(("127.0.0.1", server.port))
+    stuck.sendall(
+        f"GET /app/{KEY}?protocol=7 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    payload = json.dumps({"event": "pusher:subscribe", "data": {"channel": "firehose"}}).encode()
+    stuck.sendall(bytes((0x81, 0x80 | len(payload))) + b"\x00\x00\x00\x00" + payload)
+    await asyncio.sleep(0.1)
+    assert server.connection_count == 2
+    # Enough to fill the kernel's send buffer (up to 4 MB here) and then our 64 KB bound.
+    event = {"name": "chunk", "channel": "firehose", "data": "x" * 10_000}
+    body = json.dumps({"batch": [event] * 10}).encode()
+    path = f"/apps/{TEST_APP.id}/batch_events"
+    for _ in range(60):
+        status, _ = await api_request(server.port, "POST", path, key=KEY, secret=SECRET, body=body)
+        assert status == 200
+        for _ in range(10):
+            assert (await healthy.expect("chunk"))["channel"] == "firehose"
+    assert server.connection_count == 1  # the stuck socket was dropped, the healthy one served
+    assert logged(logs, "slow consumer")
+    stuck.close()
