@@ -7,15 +7,24 @@ import asyncio
 from opbx.realtime.fanout import WriteCoalescer
 
 
-class RecordingSocket:
-    """A fake socket that records every write (a fake, not a mock: it behaves)."""
+class RecordingTransport:
+    """A fake transport that records every write (a fake, not a mock: it behaves)."""
 
     def __init__(self) -> None:
-        self.out: list[bytes] = []
         self.writes: list[bytes] = []
 
     def write(self, data: bytes) -> None:
         self.writes.append(data)
+
+
+class RecordingSocket:
+    def __init__(self) -> None:
+        self.out: list[bytes] = []
+        self.transport = RecordingTransport()
+
+    @property
+    def writes(self) -> list[bytes]:
+        return self.transport.writes
 
 
 async def test_frames_queued_in_one_turn_are_written_once_per_socket() -> None:

@@ -130,6 +130,7 @@ class WebSocketConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self.out.clear()
         self._server.disconnect(self)
 
     def pause_writing(self) -> None:
@@ -151,11 +152,6 @@ class WebSocketConnection(asyncio.Protocol):
     def send_frame(self, frame: bytes) -> None:
         if not self.closed:
             self._server.fanout.send(self, frame)
-
-    def write(self, data: bytes) -> None:
-        """Write bytes now (the coalescer's flush calls this)."""
-        if not self.closed:
-            self.transport.write(data)
 
     def fail(self, error: PusherError) -> None:
         """Send ``pusher:error`` and, when the error closes, close with its code."""

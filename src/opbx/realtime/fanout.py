@@ -17,12 +17,21 @@ from typing import Protocol
 __all__ = ["Writable", "WriteCoalescer"]
 
 
+class Transport(Protocol):
+    def write(self, data: bytes, /) -> None: ...
+
+
 class Writable(Protocol):
-    """A socket as the coalescer sees it: a queue and a way to write bytes."""
+    """A socket as the coalescer sees it: a queue of frames and its transport.
+
+    The owner empties ``out`` when the socket closes, so a flush never writes to a
+    closed transport.
+    """
 
     out: list[bytes]
 
-    def write(self, data: bytes) -> None: ...
+    @property
+    def transport(self) -> Transport: ...
 
 
 class WriteCoalescer:
@@ -67,5 +76,5 @@ class WriteCoalescer:
             if not out:
                 continue
             data = out[0] if len(out) == 1 else b"".join(out)
-            out.clear()
-            target.write(data)
+            out.clear()  # before writing: a write can re-enter (pause_writing drops the socket)
+            target.transport.write(data)
