@@ -84,3 +84,14 @@ async def test_cache_entries_expire() -> None:
     assert await adapter.cache_get(APP, ChannelName("cache-a")) == b"last"
     clock.advance(61)
     assert await adapter.cache_get(APP, ChannelName("cache-a")) is None
+
+
+async def test_users_come_online_with_their_first_socket_and_leave_with_their_last() -> None:
+    adapter = LocalAdapter()
+    assert await adapter.sign_in(APP, UserId("7"), SocketId("1.1")) is True
+    assert await adapter.sign_in(APP, UserId("7"), SocketId("1.2")) is False
+    assert await adapter.online(APP, [UserId("7"), UserId("8")]) == ["7"]
+    assert await adapter.sign_out(APP, UserId("7"), SocketId("1.1")) is False
+    assert await adapter.sign_out(APP, UserId("7"), SocketId("1.1")) is False
+    assert await adapter.sign_out(APP, UserId("7"), SocketId("1.2")) is True
+    assert await adapter.online(APP, [UserId("7")]) == []

@@ -302,3 +302,12 @@ def test_leave_all_leaves_every_joined_channel() -> None:
     leaves = s.leave_all()
     assert {leave.channel for leave in leaves} == {"orders", "presence-a"}
     assert s.channels == {}
+
+
+def test_a_watchlist_over_the_limit_keeps_the_first_ids_with_4302() -> None:
+    s = session(dataclasses.replace(APP, limits=dataclasses.replace(Limits(), max_watchlist_size=2)))
+    actions = signin(s, json.dumps({"id": "1", "watchlist": ["2", "3", "4"]}))
+    assert sent(actions)[0]["data"]["code"] == 4302
+    assert not any(isinstance(action, Close) for action in actions)
+    assert isinstance(actions[-1], SignIn)
+    assert actions[-1].user.watchlist == ("2", "3")

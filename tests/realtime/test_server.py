@@ -274,3 +274,26 @@ async def test_stop_asks_clients_to_reconnect_with_4200(make_server: ServerFacto
         await client.next()
     assert info.value.rcvd is not None
     assert info.value.rcvd.code == 4200
+
+
+async def test_watchlist_reports_who_is_online_then_each_change(server: RealtimeServer) -> None:
+    bob = await PusherClient.connect(server.port, KEY)
+    await bob.sign_in(KEY, SECRET, {"id": "bob"})
+    ann = await PusherClient.connect(server.port, KEY)
+    assert (await ann.sign_in(KEY, SECRET, {"id": "ann", "watchlist": ["bob", "cid"]}))[
+        "event"
+    ] == "pusher:signin_success"
+    initial = await ann.expect("pusher_internal:watchlist_events")
+    assert json.loads(initial["data"]) == {"events": [{"name": "online", "user_ids": ["bob"]}]}
+
+    cid, cid_tab = await PusherClient.connect(server.port, KEY), await PusherClient.connect(server.port, KEY)
+    await cid.sign_in(KEY, SECRET, {"id": "cid"})
+    online = await ann.expect("pusher_internal:watchlist_events")
+    assert json.loads(online["data"]) == {"events": [{"name": "online", "user_ids": ["cid"]}]}
+    await cid_tab.sign_in(KEY, SECRET, {"id": "cid"})  # a second socket: no news
+    await cid.close()
+    await ann.nothing_within(0.2)
+    await cid_tab.close()
+    offline = await ann.expect("pusher_internal:watchlist_events")
+    assert json.loads(offline["data"]) == {"events": [{"name": "offline", "user_ids": ["cid"]}]}
+    await bob.nothing_within(0.1)  # bob watches nobody

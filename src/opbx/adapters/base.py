@@ -13,6 +13,7 @@ through :data:`opbx.adapters.ADAPTERS`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -98,11 +99,14 @@ class Adapter(Protocol):
     async def channel(self, app_id: AppId, channel: ChannelName) -> ChannelCounts:
         """One channel's counts (zero when it is empty)."""
 
-    async def sign_in(self, app_id: AppId, user_id: UserId, socket_id: SocketId) -> None:
-        """Record that a socket is signed in as ``user_id``."""
+    async def sign_in(self, app_id: AppId, user_id: UserId, socket_id: SocketId) -> bool:
+        """Record a socket signed in as ``user_id``; True when the user just came online."""
 
-    async def sign_out(self, app_id: AppId, user_id: UserId, socket_id: SocketId) -> None:
-        """Forget a signed-in socket."""
+    async def sign_out(self, app_id: AppId, user_id: UserId, socket_id: SocketId) -> bool:
+        """Forget a signed-in socket; True when it was the user's last (now offline)."""
+
+    async def online(self, app_id: AppId, user_ids: Sequence[UserId]) -> list[UserId]:
+        """Those of ``user_ids`` with at least one signed-in socket anywhere."""
 
     async def terminate_user(self, app_id: AppId, user_id: UserId) -> None:
         """Close every socket of ``user_id`` on every node."""

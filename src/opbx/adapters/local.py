@@ -7,6 +7,7 @@ coroutine call. Counts here are exact for the process, which is the whole cluste
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 from opbx.adapters.base import Adapter, AdapterHandler, ChannelCounts, PresenceJoin
 from opbx.clock import Clock, SystemClock
@@ -131,16 +132,26 @@ class LocalAdapter:
     async def channel(self, app_id: AppId, channel: ChannelName) -> ChannelCounts:
         return self._counts(self._apps[app_id], channel)
 
-    async def sign_in(self, app_id: AppId, user_id: UserId, socket_id: SocketId) -> None:
-        self._apps[app_id].users.setdefault(user_id, set()).add(socket_id)
+    async def sign_in(self, app_id: AppId, user_id: UserId, socket_id: SocketId) -> bool:
+        sockets = self._apps[app_id].users.setdefault(user_id, set())
+        first = not sockets
+        sockets.add(socket_id)
+        return first
 
-    async def sign_out(self, app_id: AppId, user_id: UserId, socket_id: SocketId) -> None:
+    async def sign_out(self, app_id: AppId, user_id: UserId, socket_id: SocketId) -> bool:
         users = self._apps[app_id].users
         sockets = users.get(user_id)
-        if sockets is not None:
-            sockets.discard(socket_id)
-            if not sockets:
-                del users[user_id]
+        if sockets is None or socket_id not in sockets:
+            return False
+        sockets.discard(socket_id)
+        if sockets:
+            return False
+        del users[user_id]
+        return True
+
+    async def online(self, app_id: AppId, user_ids: Sequence[UserId]) -> list[UserId]:
+        users = self._apps[app_id].users
+        return [user_id for user_id in user_ids if user_id in users]
 
     async def terminate_user(self, app_id: AppId, user_id: UserId) -> None:
         if self._handler is not None:

@@ -7,7 +7,8 @@ Spec for the figures: https://pusher.com/docs/channels/library_auth_reference/re
 https://pusher.com/docs/channels/using_channels/presence-channels (100 members,
 1 KB user object, 128-character user ids),
 https://pusher.com/docs/channels/using_channels/channels (164-character names),
-https://pusher.com/docs/channels/using_channels/events#rate-limit (10 client events/s).
+https://pusher.com/docs/channels/using_channels/events#rate-limit (10 client events/s),
+https://pusher.com/docs/channels/using_channels/watchlist-events (100 watched users).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Limits:
     max_presence_user_info_bytes: int = 1024
     max_user_id_length: int = 128
     client_events_per_second: int = 10
+    max_watchlist_size: int = 100
 
     @property
     def max_frame_bytes(self) -> int:

@@ -14,6 +14,7 @@ from typing import NewType
 
 __all__ = [
     "USER_CHANNEL_PREFIX",
+    "WATCHLIST_CHANNEL_PREFIX",
     "ChannelKind",
     "ChannelName",
     "ChannelType",
@@ -21,12 +22,16 @@ __all__ = [
     "channel_type",
     "check_channel_name",
     "user_channel",
+    "watchlist_channel",
 ]
 
 ChannelName = NewType("ChannelName", str)
 
 USER_CHANNEL_PREFIX = "#server-to-user-"
 """Channel a signed-in user's sockets listen on; only the server publishes to it."""
+
+WATCHLIST_CHANNEL_PREFIX = "#watchlist-"
+"""Internal channel on which the sockets watching a user hear it come online or go offline."""
 
 _VALID = re.compile(r"[A-Za-z0-9_\-=@,.;]+")
 
@@ -109,3 +114,8 @@ def check_channel_name(name: object, max_length: int, *, allow_user_channel: boo
 def user_channel(user_id: str) -> ChannelName:
     """The channel that delivers server events to every socket of one signed-in user."""
     return ChannelName(USER_CHANNEL_PREFIX + user_id)
+
+
+def watchlist_channel(user_id: str) -> ChannelName:
+    """The internal channel that tells watchers when ``user_id`` comes online or goes offline."""
+    return ChannelName(WATCHLIST_CHANNEL_PREFIX + user_id)

@@ -26,7 +26,8 @@ Hierarchy::
     │   ├── PongNotReceived          4201
     │   └── ClosedForInactivity      4202
     ├── InvalidMessage               4200 sent as ``pusher:error``, socket stays open
-    └── ClientEventRejected          4301, socket stays open
+    ├── ClientEventRejected          4301, socket stays open
+    └── WatchlistTooLong             4302, socket stays open (the first 100 ids are kept)
 
 A refused subscription is not a ``pusher:error``: it is a ``pusher:subscription_error``
 on that one channel (see :func:`opbx.protocol.messages.subscription_error`).
@@ -51,6 +52,7 @@ __all__ = [
     "ReconnectNow",
     "Unauthorized",
     "UnsupportedProtocol",
+    "WatchlistTooLong",
 ]
 
 
@@ -151,3 +153,11 @@ class ClientEventRejected(PusherError):
     code = 4301
     closes = False
     default_message = "Client event rejected"
+
+
+class WatchlistTooLong(PusherError):
+    """4302: a sign-in's watchlist has more ids than allowed; the first ones are kept."""
+
+    code = 4302
+    closes = False
+    default_message = "Watchlist limit exceeded"

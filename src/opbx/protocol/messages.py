@@ -9,7 +9,7 @@ string), the helpers do it, so callers never build an envelope by hand.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ __all__ = [
     "subscription_count",
     "subscription_error",
     "subscription_succeeded",
+    "watchlist_events",
 ]
 
 
@@ -125,6 +126,12 @@ def signin_success(user_data: str) -> bytes:
 def subscription_count(channel: str, count: int) -> bytes:
     data = _dumps({"subscription_count": count}).decode()
     return _dumps({"event": ProtocolEvent.SUBSCRIPTION_COUNT, "channel": channel, "data": data})
+
+
+def watchlist_events(name: str, user_ids: Sequence[str]) -> bytes:
+    """``online`` or ``offline`` news about users on a signed-in socket's watchlist."""
+    data = _dumps({"events": [{"name": name, "user_ids": list(user_ids)}]}).decode()
+    return _dumps({"event": ProtocolEvent.WATCHLIST_EVENTS, "data": data})
 
 
 def channel_event(event: str, channel: str, data: object, user_id: str | None = None) -> bytes:

@@ -12,6 +12,7 @@ It never touches a socket, a clock or an event loop: time is passed in.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from typing import NewType
@@ -33,6 +34,7 @@ from opbx.protocol.errors import (
     PongNotReceived,
     PusherError,
     Unauthorized,
+    WatchlistTooLong,
 )
 from opbx.protocol.events import CLIENT_EVENT_PREFIX, ProtocolEvent
 from opbx.protocol.presence import (
@@ -298,8 +300,16 @@ class Session:
             user = parse_user_data(user_data, max_user_id_length=self.app.limits.max_user_id_length)
         except InvalidUserData as exc:
             raise Unauthorized(f"Invalid user_data: {exc}") from None
+        actions: list[Action] = []
+        limit = self.app.limits.max_watchlist_size
+        if len(user.watchlist) > limit:
+            actions.extend(
+                self._fail(WatchlistTooLong(f"Watchlist has more than {limit} ids; the first {limit} are kept"))
+            )
+            user = dataclasses.replace(user, watchlist=user.watchlist[:limit])
         self.user = user
-        return [SignIn(user)]
+        actions.append(SignIn(user))
+        return actions
 
     def _client_event(self, message: messages.ClientMessage, now: float) -> list[Action]:
         channel = message.channel if isinstance(message.channel, str) else ""

@@ -33,7 +33,7 @@ from opbx.protocol.frames import (
 )
 
 if TYPE_CHECKING:
-    from opbx.protocol.presence import UserId
+    from opbx.protocol.presence import SignedInUser
     from opbx.protocol.session import Action, Session
     from opbx.realtime.namespace import Namespace
     from opbx.realtime.server import RealtimeServer
@@ -73,7 +73,7 @@ class WebSocketConnection(asyncio.Protocol):
         "released",
         "session",
         "transport",
-        "user_id",
+        "user",
     )
 
     def __init__(self, server: RealtimeServer, transport: asyncio.Transport, max_message_bytes: int) -> None:
@@ -89,7 +89,7 @@ class WebSocketConnection(asyncio.Protocol):
         self.closed = False
         self.released = False
         """Set once the server has started releasing this socket's state."""
-        self.user_id: UserId | None = None
+        self.user: SignedInUser | None = None
         """The user this socket signed in as, once the server has recorded it."""
 
     # -- asyncio.Protocol ---------------------------------------------------

@@ -23,7 +23,7 @@ from opbx.adapters.base import Adapter
 from opbx.clock import Clock, SystemClock
 from opbx.protocol import messages
 from opbx.protocol.app import App, AppId, Limits
-from opbx.protocol.channels import ChannelName, channel_type, user_channel
+from opbx.protocol.channels import ChannelName, channel_type, user_channel, watchlist_channel
 from opbx.protocol.errors import (
     AppDisabled,
     AppNotFound,
@@ -37,7 +37,7 @@ from opbx.protocol.errors import (
     UnsupportedProtocol,
 )
 from opbx.protocol.frames import accept_key, encode_text
-from opbx.protocol.presence import UserId, roster
+from opbx.protocol.presence import SignedInUser, UserId, roster
 from opbx.protocol.rest import Trigger
 from opbx.protocol.session import (
     Action,
@@ -346,22 +346,37 @@ class RealtimeServer:
         await self.adapter.publish(app.id, event.channel, event.message, session.socket_id)
 
     async def _sign_in(self, connection: WebSocketConnection, sign_in: SignIn) -> None:
+        """Record the user, answer, then tell watchers and the watchlist who is online."""
         session, namespace, app = self._parts(connection)
         user = sign_in.user
-        previous = connection.user_id
-        if previous is not None and previous != user.id:
-            await self._sign_out(connection, previous)
-        connection.user_id = user.id
+        if connection.user is not None:
+            await self._sign_out(connection)
+        connection.user = user
         namespace.add_user(user.id, connection)
-        namespace.subscribe(user_channel(user.id), connection)
-        await self.adapter.sign_in(app.id, user.id, session.socket_id)
+        for channel in _user_channels(user):
+            namespace.subscribe(channel, connection)
+        came_online = await self.adapter.sign_in(app.id, user.id, session.socket_id)
         connection.send(messages.signin_success(user.user_data))
+        if user.watchlist:
+            online = await self.adapter.online(app.id, user.watchlist)
+            if online:
+                connection.send(messages.watchlist_events("online", online))
+        if came_online:
+            news = messages.watchlist_events("online", [user.id])
+            await self.adapter.publish(app.id, watchlist_channel(user.id), news)
 
-    async def _sign_out(self, connection: WebSocketConnection, user_id: UserId) -> None:
+    async def _sign_out(self, connection: WebSocketConnection) -> None:
         session, namespace, app = self._parts(connection)
-        namespace.remove_user(user_id, connection)
-        namespace.unsubscribe(user_channel(user_id), connection)
-        await self.adapter.sign_out(app.id, user_id, session.socket_id)
+        user = connection.user
+        if user is None:
+            return
+        connection.user = None
+        namespace.remove_user(user.id, connection)
+        for channel in _user_channels(user):
+            namespace.unsubscribe(channel, connection)
+        if await self.adapter.sign_out(app.id, user.id, session.socket_id):
+            news = messages.watchlist_events("offline", [user.id])
+            await self.adapter.publish(app.id, watchlist_channel(user.id), news)
 
     # -- leaving ------------------------------------------------------------------
 
@@ -376,8 +391,9 @@ class RealtimeServer:
         self._connections.discard(connection)
         for channel in session.channels:
             namespace.unsubscribe(channel, connection)
-        if connection.user_id is not None:
-            namespace.unsubscribe(user_channel(connection.user_id), connection)
+        if connection.user is not None:
+            for channel in _user_channels(connection.user):
+                namespace.unsubscribe(channel, connection)
         if namespace.sockets.get(session.socket_id) is connection:
             del namespace.sockets[session.socket_id]
         if connection.backlog is not None:
@@ -390,9 +406,7 @@ class RealtimeServer:
         session, _, app = self._parts(connection)
         for leave in session.leave_all():
             await self._leave(connection, leave)
-        if connection.user_id is not None:
-            await self._sign_out(connection, connection.user_id)
-            connection.user_id = None
+        await self._sign_out(connection)
         await self.adapter.remove_connection(app.id, session.socket_id)
 
     # -- AdapterHandler ---------------------------------------------------------------
@@ -450,3 +464,8 @@ def _log_refusal(connection: WebSocketConnection, refused: Refused) -> None:
     socket_id = session.socket_id if session is not None else "?"
     app_id = session.app.id if session is not None else "?"
     log.info("refused from socket %s (app %s): %s", socket_id, app_id, refused.reason)
+
+
+def _user_channels(user: SignedInUser) -> list[ChannelName]:
+    """The internal channels a signed-in socket listens on: its user's, and its watchlist's."""
+    return [user_channel(user.id), *(watchlist_channel(watched) for watched in user.watchlist)]
