@@ -311,3 +311,12 @@ def test_a_watchlist_over_the_limit_keeps_the_first_ids_with_4302() -> None:
     assert not any(isinstance(action, Close) for action in actions)
     assert isinstance(actions[-1], SignIn)
     assert actions[-1].user.watchlist == ("2", "3")
+
+
+def test_a_signed_in_socket_may_subscribe_to_its_own_user_channel_only() -> None:
+    s = session()
+    signin(s, '{"id":"42"}')
+    own = only_sent(s.receive(frame("pusher:subscribe", {"channel": "#server-to-user-42", "auth": ""}), 0.0))
+    assert own["event"] == "pusher_internal:subscription_succeeded"
+    other = subscription_error(s.receive(frame("pusher:subscribe", {"channel": "#server-to-user-43"}), 0.0))
+    assert other["type"] == "InvalidChannel"

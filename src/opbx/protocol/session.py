@@ -27,6 +27,7 @@ from opbx.protocol.channels import (
     InvalidChannelName,
     channel_type,
     check_channel_name,
+    user_channel,
 )
 from opbx.protocol.errors import (
     ClientEventRejected,
@@ -243,6 +244,10 @@ class Session:
         if not isinstance(data, dict):
             raise InvalidMessage("pusher:subscribe needs a 'data' object")
         raw_channel = data.get("channel")
+        if self.user is not None and raw_channel == user_channel(self.user.id):
+            # pusher-js subscribes to its own user channel after signing in; the server
+            # already joined it at sign-in, so this only needs the acknowledgement.
+            return [Send(messages.subscription_succeeded(raw_channel))]
         limits = self.app.limits
         try:
             channel = check_channel_name(raw_channel, limits.max_channel_name_length)

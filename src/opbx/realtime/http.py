@@ -85,12 +85,16 @@ class _RequestTooLarge(Exception):
 class HttpProtocol(asyncio.Protocol):
     """Parses requests and answers them in order; hands WebSocket upgrades over."""
 
-    def __init__(self, handle: RequestHandler, upgrade: UpgradeHandler, max_body_bytes: int) -> None:
+    def __init__(
+        self, handle: RequestHandler, upgrade: UpgradeHandler, max_body_bytes: int, live: set[HttpProtocol]
+    ) -> None:
+        self._live = live
+        """The server's set of open HTTP connections, so stopping can close idle keep-alives."""
         self._handle = handle
         self._upgrade = upgrade
         self._max_body_bytes = max_body_bytes
         self._transport: asyncio.Transport | None = None
-        self._parser = httptools.HttpRequestParser(self)
+        self._parser: httptools.HttpRequestParser | None = httptools.HttpRequestParser(self)
         self._url = b""
         self._headers: dict[str, str] = {}
         self._header_bytes = 0
@@ -105,14 +109,17 @@ class HttpProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it.
         self._transport = cast(asyncio.Transport, transport)
+        self._live.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closing = True
+        self._live.discard(self)
+        self._parser = None  # break the parser <-> protocol cycle now, not at the next full GC
         if self._worker is not None:
             self._worker.cancel()
 
     def data_received(self, data: bytes) -> None:
-        if self._closing:
+        if self._closing or self._parser is None:
             return
         try:
             self._parser.feed_data(data)
@@ -159,6 +166,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         request = self._request()
+        assert self._parser is not None  # only called back from feed_data
         if self._parser.should_upgrade():
             self._queue.append(request)  # taken by _hand_over
             return
@@ -169,17 +177,19 @@ class HttpProtocol(asyncio.Protocol):
             self._worker = asyncio.get_running_loop().create_task(self._answer_queue())
 
     def _request(self) -> HttpRequest:
+        parser = self._parser
+        assert parser is not None  # only called back from feed_data
         parsed = httptools.parse_url(self._url)
         raw_path = (parsed.path or b"/").decode("latin-1")
         query = dict(parse_qsl((parsed.query or b"").decode("latin-1"), keep_blank_values=True))
         return HttpRequest(
-            method=self._parser.get_method().decode("latin-1"),
+            method=parser.get_method().decode("latin-1"),
             raw_path=raw_path,
             path=unquote(raw_path),
             query=query,
             headers=self._headers,
             body=b"".join(self._body),
-            keep_alive=self._parser.should_keep_alive(),
+            keep_alive=parser.should_keep_alive(),
         )
 
     # -- answering ----------------------------------------------------------------
@@ -197,7 +207,7 @@ class HttpProtocol(asyncio.Protocol):
                     response = error_response(500, "Internal server error")
                 transport.write(response.encode(request.keep_alive))
                 if not request.keep_alive:
-                    self._close()
+                    self.close()
                     return
                 if len(self._queue) <= _MAX_PIPELINED:
                     transport.resume_reading()
@@ -211,6 +221,8 @@ class HttpProtocol(asyncio.Protocol):
             self._refuse(400, "WebSocket upgrade must not be pipelined behind other requests")
             return
         self._closing = True
+        self._live.discard(self)
+        self._parser = None  # the parser holds bound methods of self: free both without the GC
         self._upgrade(transport, request, rest)
 
     def _refuse(self, status: int, message: str) -> None:
@@ -232,7 +244,8 @@ class HttpProtocol(asyncio.Protocol):
         else:
             transport.close()
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Close the connection (the server is stopping)."""
         self._closing = True
         if self._transport is not None:
             self._transport.close()

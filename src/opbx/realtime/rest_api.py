@@ -45,6 +45,9 @@ class HttpApi:
             ("GET", re.compile(r"/apps/([^/]+)/channels/([^/]+)"), self._channel),
             ("GET", re.compile(r"/apps/([^/]+)/channels/([^/]+)/users"), self._users),
             ("POST", re.compile(r"/apps/([^/]+)/users/([^/]+)/terminate_connections"), self._terminate),
+            # The `pusher` Python SDK (3.3.4) leaves out the /apps/{id} prefix here; its
+            # app is then the one whose key signed the request.
+            ("POST", re.compile(r"()/users/([^/]+)/terminate_connections"), self._terminate),
         ]
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
@@ -65,9 +68,10 @@ class HttpApi:
         return error_response(404, f"No such endpoint: {request.path}")
 
     def _authenticated_app(self, app_id: str, request: HttpRequest) -> App:
-        app = self._server.apps.by_id(app_id)
+        apps = self._server.apps
+        app = apps.by_id(app_id) if app_id else apps.by_key(request.query.get("auth_key", ""))
         if app is None:
-            raise ApiError(404, f"Unknown app id {app_id!r}")
+            raise ApiError(404, f"Unknown app id {app_id!r}" if app_id else "Unknown auth_key")
         now = self._server.clock.time()
         try:
             authenticate(app, request.method, request.raw_path, request.query, request.body, now)

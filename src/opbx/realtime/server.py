@@ -81,6 +81,7 @@ class RealtimeServer:
         self.api = HttpApi(self)
         self._namespaces = {app.id: Namespace(app) for app in self.apps}
         self._connections: set[WebSocketConnection] = set()
+        self._http_connections: set[HttpProtocol] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._listener: asyncio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -95,7 +96,7 @@ class RealtimeServer:
         self.fanout = WriteCoalescer(loop)
         await self.adapter.start(self)
         self._listener = await loop.create_server(
-            lambda: HttpProtocol(self.api.handle, self.upgrade, self._max_body_bytes),
+            lambda: HttpProtocol(self.api.handle, self.upgrade, self._max_body_bytes, self._http_connections),
             self.config.host,
             self.config.port,
             backlog=4096,
@@ -120,6 +121,8 @@ class RealtimeServer:
         """Stop accepting, ask every client to reconnect (4200), release cluster state."""
         if self._listener is not None:
             self._listener.close()
+        for http in list(self._http_connections):
+            http.close()
         if self._sweeper is not None:
             self._sweeper.cancel()
         for connection in list(self._connections):
