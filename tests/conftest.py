@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import uvloop
 
+from opbx.db.engine import Database
 from opbx.realtime.config import ServerConfig
 from opbx.realtime.server import RealtimeServer
 from tests.helpers.apps import ALL_APPS
 from tests.helpers.clock import ManualClock
+from tests.helpers.databases import PostgresForTests
+from tests.helpers.world import World, build_world
 
 ServerFactory = Callable[..., Awaitable[RealtimeServer]]
 
@@ -42,3 +47,31 @@ async def make_server() -> AsyncIterator[ServerFactory]:
 @pytest.fixture
 async def server(make_server: ServerFactory) -> RealtimeServer:
     return await make_server()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresForTests]:
+    """A throwaway PostgreSQL database for the session (fails if PostgreSQL is down)."""
+    database = PostgresForTests()
+    asyncio.run(database.create())
+    yield database
+    asyncio.run(database.drop())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres: PostgresForTests
+) -> AsyncIterator[Database]:
+    """The same tests on both databases: a migrated, empty SQLite file or PostgreSQL database."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path}/opbx.sqlite3")
+        await database.migrate()
+    else:
+        database = await postgres.fresh()
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def world(database: Database) -> World:
+    return await build_world(database)

@@ -82,6 +82,17 @@ class PusherClient:
             ):
                 return message
 
+    async def subscribe_signed(self, channel: str, auth: dict[str, Any]) -> dict[str, Any]:
+        """Subscribe with an ``{auth, channel_data?}`` answer from an authorization endpoint."""
+        await self.send("pusher:subscribe", {"channel": channel, **auth})
+        while True:
+            message = await self.next()
+            if message.get("channel") == channel and message["event"] in (
+                "pusher_internal:subscription_succeeded",
+                "pusher:subscription_error",
+            ):
+                return message
+
     async def sign_in(self, key: str, secret: str, user: dict[str, Any]) -> dict[str, Any]:
         user_data = json.dumps(user)
         await self.send(

@@ -1,0 +1,1 @@
+"""Users of the OpBX API: password hashes and bearer tokens."""

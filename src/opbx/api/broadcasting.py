@@ -1,0 +1,89 @@
+"""Channel authorization for pusher-js and laravel-echo, and user authentication.
+
+Spec: https://pusher.com/docs/channels/server_api/authorizing-users (channels) and
+https://pusher.com/docs/channels/server_api/authenticating-users (``pusher:signin``).
+
+Rules (the seed's ``routes/channels.php``):
+
+* ``presence-org.{id}``: members of organization ``id``; the answer carries
+  ``channel_data`` ``{user_id, user_info: {id, name, email, role}}``;
+* ``private-user.{id}``: only user ``id``;
+* ``private-extension.{id}``: users of the extension's organization;
+* anything else: 403.
+"""
+
+from __future__ import annotations
+
+import re
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from opbx.accounts.tokens import Authenticated
+from opbx.api.auth import require_user
+from opbx.api.context import context_of
+from opbx.api.errors import ApiProblem
+from opbx.api.inputs import json_or_form
+from opbx.db.models import Extension
+from opbx.protocol.signing import channel_auth, user_auth
+
+__all__ = ["authenticate_user", "authorize_channel"]
+
+_SOCKET_ID = re.compile(r"\d+\.\d+")
+_ORG = re.compile(r"presence-org\.(\d+)")
+_USER = re.compile(r"private-user\.(\d+)")
+_EXTENSION = re.compile(r"private-extension\.(\d+)")
+
+
+def _socket_id(body: dict[str, object]) -> str:
+    socket_id = body.get("socket_id")
+    if not isinstance(socket_id, str) or _SOCKET_ID.fullmatch(socket_id) is None:
+        raise ApiProblem(400, "'socket_id' must look like '123.456'")
+    return socket_id
+
+
+def _user_info(authenticated: Authenticated) -> dict[str, object]:
+    user = authenticated.user
+    return {"id": user.id, "name": user.name, "email": user.email, "role": user.role}
+
+
+async def _may_use_extension(request: Request, authenticated: Authenticated, extension_id: int) -> bool:
+    async with context_of(request).database.session() as session:
+        extension = await session.get(Extension, extension_id)
+    return extension is not None and extension.organization_id == authenticated.user.organization_id
+
+
+async def authorize_channel(request: Request) -> Response:
+    authenticated = await require_user(request)
+    body = await json_or_form(request)
+    socket_id = _socket_id(body)
+    channel = body.get("channel_name")
+    if not isinstance(channel, str) or not channel:
+        raise ApiProblem(400, "'channel_name' is required")
+    app = context_of(request).app
+    user = authenticated.user
+    if match := _ORG.fullmatch(channel):
+        if int(match.group(1)) != user.organization_id:
+            raise ApiProblem(403, "Not a member of that organization")
+        channel_data = orjson.dumps({"user_id": user.id, "user_info": _user_info(authenticated)}).decode()
+        auth = channel_auth(app.key, app.secret, socket_id, channel, channel_data)
+        return JSONResponse({"auth": auth, "channel_data": channel_data})
+    if match := _USER.fullmatch(channel):
+        if int(match.group(1)) != user.id:
+            raise ApiProblem(403, "That is another user's channel")
+    elif match := _EXTENSION.fullmatch(channel):
+        if not await _may_use_extension(request, authenticated, int(match.group(1))):
+            raise ApiProblem(403, "That extension belongs to another organization")
+    else:
+        raise ApiProblem(403, f"No rule authorizes {channel[:100]!r}")
+    return JSONResponse({"auth": channel_auth(app.key, app.secret, socket_id, channel)})
+
+
+async def authenticate_user(request: Request) -> Response:
+    """For ``pusher:signin``: the user's identity, signed with the app secret."""
+    authenticated = await require_user(request)
+    socket_id = _socket_id(await json_or_form(request))
+    app = context_of(request).app
+    user_data = orjson.dumps({"id": str(authenticated.user.id), "user_info": _user_info(authenticated)}).decode()
+    return JSONResponse({"auth": user_auth(app.key, app.secret, socket_id, user_data), "user_data": user_data})

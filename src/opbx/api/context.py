@@ -1,0 +1,46 @@
+"""What the API's handlers share: the database, the call service, broadcasting, the realtime app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+
+from opbx.broadcasting.base import Broadcaster
+from opbx.clock import Clock
+from opbx.db.engine import Database
+from opbx.protocol.app import App
+from opbx.telephony.service import CallService
+
+__all__ = ["ApiContext", "RealtimeEndpoint", "context_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeEndpoint:
+    """Where browsers reach the realtime server (what the dashboard's pusher-js needs)."""
+
+    host: str | None
+    """None: the same host name the browser used for the API."""
+    port: int
+    tls: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    database: Database
+    service: CallService
+    broadcaster: Broadcaster
+    app: App
+    """The realtime app whose secret signs channel authorizations."""
+    realtime: RealtimeEndpoint
+    clock: Clock
+    redis_url: str | None = None
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.time(), UTC)
+
+
+def context_of(request: Request) -> ApiContext:
+    context: ApiContext = request.app.state.context
+    return context

@@ -1,0 +1,77 @@
+"""Settings of the call-presence backend, from the environment.
+
+* ``DATABASE_URL`` (or ``OPBX_DATABASE_URL``): SQLite file or PostgreSQL;
+  default ``sqlite:///var/opbx.sqlite3``.
+* ``OPBX_BROADCAST_DRIVER``: ``inprocess`` (default of ``opbx serve``), ``pusher`` (default of
+  ``opbx api``), ``log`` or ``null``.
+* ``OPBX_PUSHER_URL``: the realtime server's HTTP API for the ``pusher`` driver;
+  default ``http://127.0.0.1:6001``.
+* ``OPBX_APP_ID`` / ``OPBX_APP_KEY`` / ``OPBX_APP_SECRET``: the realtime app events go to and
+  channel authorizations are signed for; default the development app.
+* ``OPBX_API_HOST`` / ``OPBX_API_PORT``: where the API and dashboard listen; ``127.0.0.1:8000``.
+* ``OPBX_WS_HOST`` / ``OPBX_WS_PORT`` / ``OPBX_WS_TLS``: where browsers reach the realtime
+  server; default the API's host name, 6001, no TLS.
+* ``REDIS_URL`` (or ``OPBX_REDIS_URL``): checked by the health endpoint when set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from opbx.db.engine import DEFAULT_DATABASE_URL
+from opbx.protocol.app import App, AppId
+from opbx.realtime.config import DEFAULT_APP, ConfigError
+
+__all__ = ["DRIVERS", "BackendSettings"]
+
+DRIVERS = ("inprocess", "pusher", "log", "null")
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name)
+    if not text:
+        return default
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise ConfigError(f"{name}: must be a port number, not {text!r}")
+    return int(text)
+
+
+@dataclass(frozen=True, slots=True)
+class BackendSettings:
+    database_url: str = DEFAULT_DATABASE_URL
+    broadcast_driver: str = "inprocess"
+    pusher_url: str = "http://127.0.0.1:6001"
+    app: App = DEFAULT_APP
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    ws_host: str | None = None
+    ws_port: int = 6001
+    ws_tls: bool = False
+    redis_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, default_driver: str = "inprocess") -> BackendSettings:
+        driver = env.get("OPBX_BROADCAST_DRIVER", default_driver)
+        if driver not in DRIVERS:
+            raise ConfigError(f"OPBX_BROADCAST_DRIVER: must be one of {', '.join(DRIVERS)}, not {driver!r}")
+        app = App(
+            id=AppId(env.get("OPBX_APP_ID", DEFAULT_APP.id)),
+            key=env.get("OPBX_APP_KEY", DEFAULT_APP.key),
+            secret=env.get("OPBX_APP_SECRET", DEFAULT_APP.secret),
+        )
+        tls = env.get("OPBX_WS_TLS", "false").lower()
+        if tls not in ("true", "false", "1", "0"):
+            raise ConfigError(f"OPBX_WS_TLS: must be true or false, not {tls!r}")
+        return cls(
+            database_url=env.get("DATABASE_URL") or env.get("OPBX_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            broadcast_driver=driver,
+            pusher_url=env.get("OPBX_PUSHER_URL", "http://127.0.0.1:6001"),
+            app=app,
+            api_host=env.get("OPBX_API_HOST", "127.0.0.1"),
+            api_port=_port(env, "OPBX_API_PORT", 8000),
+            ws_host=env.get("OPBX_WS_HOST") or None,
+            ws_port=_port(env, "OPBX_WS_PORT", 6001),
+            ws_tls=tls in ("true", "1"),
+            redis_url=env.get("REDIS_URL") or env.get("OPBX_REDIS_URL") or None,
+        )

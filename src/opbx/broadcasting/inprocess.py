@@ -1,0 +1,43 @@
+"""The embedded driver: publish straight into the realtime server in this process."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from opbx.broadcasting.base import Broadcaster
+from opbx.protocol.app import App
+from opbx.protocol.channels import ChannelName
+from opbx.protocol.rest import Trigger
+from opbx.realtime.server import RealtimeServer
+
+__all__ = ["InProcessBroadcaster"]
+
+
+class InProcessBroadcaster:
+    name = "inprocess"
+
+    def __init__(self, server: RealtimeServer, app: App) -> None:
+        self._server = server
+        self._app = app
+
+    async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
+        trigger = Trigger(
+            name=event,
+            data=orjson.dumps(payload).decode(),
+            channels=tuple(ChannelName(channel) for channel in channels),
+            socket_id=None,
+            info=frozenset(),
+        )
+        await self._server.trigger(self._app, trigger)
+
+    async def healthy(self) -> bool | None:
+        return True
+
+    async def close(self) -> None:
+        pass
+
+
+_: type[Broadcaster] = InProcessBroadcaster

@@ -1,0 +1,49 @@
+"""The ``log`` and ``null`` drivers: for development and tests without a realtime server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from opbx.broadcasting.base import Broadcaster
+
+__all__ = ["LogBroadcaster", "NullBroadcaster"]
+
+log = logging.getLogger("opbx.broadcasting.log")
+
+
+class LogBroadcaster:
+    """Writes each event to the log instead of sending it."""
+
+    name = "log"
+
+    async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
+        log.info("%s on %s: %s", event, ",".join(channels), orjson.dumps(payload).decode())
+
+    async def healthy(self) -> bool | None:
+        return None
+
+    async def close(self) -> None:
+        pass
+
+
+class NullBroadcaster:
+    """Drops every event."""
+
+    name = "null"
+
+    async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
+        pass
+
+    async def healthy(self) -> bool | None:
+        return None
+
+    async def close(self) -> None:
+        pass
+
+
+_log: type[Broadcaster] = LogBroadcaster
+_null: type[Broadcaster] = NullBroadcaster

@@ -1,0 +1,186 @@
+"""The outbox relay: sends committed call events, in order per organization, until they land.
+
+The service writes each event to ``outbox_events`` in the same transaction as the state
+it announces. The relay reads pending events in id order and hands them to the
+:class:`~opbx.broadcasting.base.Broadcaster`. When one fails, that organization's later
+events wait behind it (order is kept per organization; other organizations go on) and it
+is retried with exponential backoff, for as long as it takes. Sending is at-least-once:
+each payload carries its ``event_id`` so clients drop a duplicate.
+
+Each broadcast is logged as one JSON line (event, channel, organization, call_id).
+On PostgreSQL, several API processes may run a relay: only the holder of an advisory lock
+sends, the others stand by.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+
+import orjson
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from opbx.broadcasting.base import Broadcaster, BroadcastFailed
+from opbx.clock import Clock, SystemClock
+from opbx.db.engine import Database
+from opbx.db.models import OutboxEvent
+
+__all__ = ["OutboxRelay", "backoff"]
+
+log = logging.getLogger("opbx.broadcast")
+
+_LEADER_LOCK = 7_304_122_001
+"""PostgreSQL advisory lock key held by the one relay that sends."""
+_IDLE_POLL = 1.0
+_BATCH = 200
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try after ``attempts`` failures: 0.5 s doubling to 30 s."""
+    return timedelta(seconds=min(30.0, 0.5 * 2 ** max(0, attempts - 1)))
+
+
+class OutboxRelay:
+    def __init__(self, database: Database, broadcaster: Broadcaster, *, clock: Clock | None = None) -> None:
+        self._database = database
+        self._broadcaster = broadcaster
+        self._clock = clock or SystemClock()
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._leader: AsyncConnection | None = None
+
+    def wake(self) -> None:
+        """New events were committed: send them now rather than at the next poll."""
+        self._wakeup.set()
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock.time(), UTC)
+
+    async def send_due(self) -> int:
+        """Send every pending event that is due; return how many were sent."""
+        now = self._now()
+        async with self._database.session() as session:
+            pending = (
+                (
+                    await session.execute(
+                        select(OutboxEvent).where(OutboxEvent.sent_at.is_(None)).order_by(OutboxEvent.id).limit(_BATCH)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        waiting: set[int] = set()
+        sent = 0
+        for event in pending:
+            if event.organization_id in waiting:
+                continue
+            if event.next_attempt_at > now:
+                waiting.add(event.organization_id)
+                continue
+            try:
+                await self._broadcaster.broadcast(event.channels, event.name, event.payload)
+            except BroadcastFailed as exc:
+                waiting.add(event.organization_id)
+                await self._failed(event, str(exc), now)
+                continue
+            await self._mark_sent(event)
+            sent += 1
+        return sent
+
+    async def _mark_sent(self, event: OutboxEvent) -> None:
+        now = self._now()
+        async with self._database.session() as session, session.begin():
+            await session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id == event.id)
+                .values(sent_at=now, attempts=OutboxEvent.attempts + 1)
+            )
+        for channel in event.channels:
+            log.info(
+                orjson.dumps(
+                    {
+                        "message": "broadcast",
+                        "event": event.name,
+                        "channel": channel,
+                        "organization": event.organization_id,
+                        "call_id": event.call_id,
+                        "event_id": event.event_id,
+                        "driver": self._broadcaster.name,
+                        "lag_ms": round((now - event.created_at).total_seconds() * 1000, 1),
+                    }
+                ).decode()
+            )
+
+    async def _failed(self, event: OutboxEvent, error: str, now: datetime) -> None:
+        attempts = event.attempts + 1
+        async with self._database.session() as session, session.begin():
+            await session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id == event.id)
+                .values(attempts=attempts, next_attempt_at=now + backoff(attempts), last_error=error[:500])
+            )
+        log.warning(
+            orjson.dumps(
+                {
+                    "message": "broadcast failed; will retry",
+                    "event": event.name,
+                    "organization": event.organization_id,
+                    "call_id": event.call_id,
+                    "event_id": event.event_id,
+                    "attempts": attempts,
+                    "retry_in_s": backoff(attempts).total_seconds(),
+                    "error": error[:200],
+                }
+            ).decode()
+        )
+
+    async def pending(self) -> int:
+        async with self._database.session() as session:
+            rows = await session.execute(select(OutboxEvent.id).where(OutboxEvent.sent_at.is_(None)))
+            return len(rows.all())
+
+    # -- running --------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._leader is not None:
+            await self._leader.close()
+            self._leader = None
+
+    async def _is_leader(self) -> bool:
+        if self._database.is_sqlite:
+            return True  # SQLite is one process: nobody to share with
+        if self._leader is None:
+            connection = await self._database.engine.connect()
+            got = (await connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _LEADER_LOCK})).scalar()
+            if not got:
+                await connection.close()
+                return False
+            self._leader = connection
+        return True
+
+    async def _run(self) -> None:
+        while True:
+            self._wakeup.clear()  # before the round: a wake during it starts another at once
+            try:
+                if await self._is_leader():
+                    await self.send_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay round failed")
+                if self._leader is not None:
+                    with contextlib.suppress(Exception):
+                        await self._leader.close()
+                    self._leader = None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), _IDLE_POLL)

@@ -1,0 +1,1 @@
+"""The SQL database: schema, engine, migrations. SQLite by default, PostgreSQL in production."""

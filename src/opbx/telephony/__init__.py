@@ -1,0 +1,1 @@
+"""The call domain: states, events, provider webhooks, the call log and the service."""

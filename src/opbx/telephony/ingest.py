@@ -1,0 +1,259 @@
+"""Provider (Cloudonix) webhooks turned into domain reports, and how they are verified.
+
+Three webhooks, as the public OpBX documentation describes them:
+
+* ``call-initiated``: ``{call_id, from, to, did, timestamp, direction, status}``
+* ``call-status``: a Cloudonix session record: ``status`` (ringing, answered or in-progress,
+  completed, busy, no-answer, failed, canceled), ``callIds``, ``callerId``, ``destination``,
+  times in milliseconds (``startTime``, ``answerTime``, ``endTime``, ``modifiedAt``)
+* ``cdr``: ``{call_id, from, to, disposition, duration, billsec, recording_url, session{...}}``
+
+Unknown extra fields are kept (the whole body is stored with the call), never rejected.
+The signature (``X-Cloudonix-Signature``: hex HMAC-SHA256 of the raw body with the
+organization's secret) is checked before the body is parsed; see :func:`verify_signature`.
+How provider statuses map onto :class:`~opbx.telephony.states.CallState` is documented in
+``docs/call-states.md`` and written once, in :data:`PROVIDER_STATUSES`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import orjson
+
+from opbx.telephony.states import CallState
+
+__all__ = [
+    "CDR_DISPOSITIONS",
+    "PROVIDER_STATUSES",
+    "InvalidWebhook",
+    "ProviderReport",
+    "WebhookKind",
+    "parse_webhook",
+    "sign_body",
+    "verify_signature",
+]
+
+SIGNATURE_HEADER = "x-cloudonix-signature"
+
+
+class WebhookKind(StrEnum):
+    CALL_INITIATED = "call-initiated"
+    CALL_STATUS = "call-status"
+    CDR = "cdr"
+
+
+PROVIDER_STATUSES: dict[str, CallState] = {
+    "new": CallState.INITIATED,
+    "initiated": CallState.INITIATED,
+    "processing": CallState.INITIATED,
+    "ringing": CallState.RINGING,
+    "answered": CallState.ANSWERED,
+    "in-progress": CallState.ANSWERED,
+    "connected": CallState.ANSWERED,
+    "completed": CallState.COMPLETED,
+    "busy": CallState.BUSY,
+    "no-answer": CallState.NO_ANSWER,
+    "noanswer": CallState.NO_ANSWER,
+    "no_answer": CallState.NO_ANSWER,
+    # The caller hung up before anyone answered: for the organization, a missed call.
+    "canceled": CallState.NO_ANSWER,
+    "cancelled": CallState.NO_ANSWER,
+    "failed": CallState.FAILED,
+    "error": CallState.FAILED,
+    "congestion": CallState.FAILED,
+}
+"""Provider status (lower-cased) to call state."""
+
+CDR_DISPOSITIONS: dict[str, CallState] = {
+    "answered": CallState.COMPLETED,
+    "completed": CallState.COMPLETED,
+    "no answer": CallState.NO_ANSWER,
+    "no-answer": CallState.NO_ANSWER,
+    "noanswer": CallState.NO_ANSWER,
+    "busy": CallState.BUSY,
+    "failed": CallState.FAILED,
+    "congestion": CallState.FAILED,
+    "cancel": CallState.NO_ANSWER,
+    "canceled": CallState.NO_ANSWER,
+    "cancelled": CallState.NO_ANSWER,
+}
+"""A CDR's final disposition (lower-cased) to call state."""
+
+
+class InvalidWebhook(ValueError):
+    """A webhook body that cannot be understood; the message says why (HTTP 422)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderReport:
+    """What one webhook says about one call."""
+
+    kind: WebhookKind
+    call_id: str
+    state: CallState
+    occurred_at: datetime
+    from_number: str | None = None
+    to_number: str | None = None
+    did: str | None = None
+    direction: str | None = None
+    extension: str | None = None
+    """Number of the extension that answered, when the provider says."""
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    talk_seconds: int | None = None
+    recording_url: str | None = None
+    raw: dict[str, Any] | None = None
+
+
+def sign_body(secret: str, body: bytes) -> str:
+    """The ``X-Cloudonix-Signature`` a provider (or the simulator) sends with ``body``."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str, body: bytes, signature: str | None) -> bool:
+    """Constant-time check of a webhook's signature; a missing one never passes."""
+    if not signature:
+        return False
+    return hmac.compare_digest(sign_body(secret, body).encode(), signature.strip().lower().encode())
+
+
+def _text(body: dict[str, Any], *names: str) -> str | None:
+    for name in names:
+        value = body.get(name)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    return None
+
+
+def _moment(value: object, field: str) -> datetime | None:
+    """ISO 8601 strings, or epoch numbers in seconds or milliseconds."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidWebhook(f"'{field}' is not a time")
+    if isinstance(value, int | float):
+        seconds = value / 1000 if value > 10**11 else value
+        return datetime.fromtimestamp(seconds, UTC)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidWebhook(f"'{field}' is not an ISO 8601 time: {value[:40]!r}") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    raise InvalidWebhook(f"'{field}' is not a time")
+
+
+def _seconds(value: object, field: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        seconds = int(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidWebhook(f"'{field}' is not a number of seconds") from None
+    if seconds < 0:
+        raise InvalidWebhook(f"'{field}' is negative")
+    return seconds
+
+
+def _state(table: dict[str, CallState], value: object, field: str) -> CallState:
+    if not isinstance(value, str) or value.strip().lower() not in table:
+        known = ", ".join(sorted(table))
+        raise InvalidWebhook(f"'{field}' must be one of {known}; got {str(value)[:40]!r}")
+    return table[value.strip().lower()]
+
+
+def parse_webhook(kind: WebhookKind, body: bytes, now: datetime) -> ProviderReport:
+    """Parse one verified webhook body into a :class:`ProviderReport`."""
+    try:
+        decoded = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidWebhook("body is not valid JSON") from None
+    if not isinstance(decoded, dict):
+        raise InvalidWebhook("body must be a JSON object")
+    if kind is WebhookKind.CALL_INITIATED:
+        return _call_initiated(decoded, now)
+    if kind is WebhookKind.CALL_STATUS:
+        return _call_status(decoded, now)
+    return _cdr(decoded, now)
+
+
+def _require_call_id(body: dict[str, Any], *names: str) -> str:
+    call_id = _text(body, *names)
+    if call_id is None:
+        ids = body.get("callIds")
+        if isinstance(ids, list) and ids and isinstance(ids[0], str | int):
+            call_id = str(ids[0])
+    if call_id is None:
+        raise InvalidWebhook(f"missing call id (one of {', '.join(names)} or callIds)")
+    if len(call_id) > 128:
+        raise InvalidWebhook("call id is longer than 128 characters")
+    return call_id
+
+
+def _call_initiated(body: dict[str, Any], now: datetime) -> ProviderReport:
+    status = body.get("status", "initiated")
+    return ProviderReport(
+        kind=WebhookKind.CALL_INITIATED,
+        call_id=_require_call_id(body, "call_id"),
+        state=_state(PROVIDER_STATUSES, status, "status"),
+        occurred_at=_moment(body.get("timestamp"), "timestamp") or now,
+        from_number=_text(body, "from"),
+        to_number=_text(body, "to"),
+        did=_text(body, "did", "to"),
+        direction=_text(body, "direction") or "inbound",
+        raw=body,
+    )
+
+
+def _call_status(body: dict[str, Any], now: datetime) -> ProviderReport:
+    state = _state(PROVIDER_STATUSES, body.get("status"), "status")
+    answered_at = _moment(body.get("answerTime"), "answerTime")
+    ended_at = _moment(body.get("endTime"), "endTime")
+    occurred_at = _moment(body.get("modifiedAt"), "modifiedAt") or now
+    return ProviderReport(
+        kind=WebhookKind.CALL_STATUS,
+        call_id=_require_call_id(body, "call_id", "callId"),
+        state=state,
+        occurred_at=occurred_at,
+        from_number=_text(body, "callerId", "from"),
+        to_number=_text(body, "destination", "to"),
+        did=_text(body, "did", "destination", "to"),
+        direction=_text(body, "direction"),
+        extension=_text(body, "extension", "answeredBy"),
+        answered_at=answered_at,
+        ended_at=ended_at,
+        raw=body,
+    )
+
+
+def _cdr(body: dict[str, Any], now: datetime) -> ProviderReport:
+    session = body.get("session") if isinstance(body.get("session"), dict) else {}
+    assert isinstance(session, dict)
+    state = _state(CDR_DISPOSITIONS, body.get("disposition"), "disposition")
+    ended_at = _moment(session.get("endTime"), "session.endTime") or _moment(body.get("timestamp"), "timestamp") or now
+    answered_at = _moment(session.get("answerTime"), "session.answerTime")
+    talk = _seconds(body.get("billsec"), "billsec")
+    return ProviderReport(
+        kind=WebhookKind.CDR,
+        call_id=_require_call_id(body, "call_id"),
+        state=state,
+        occurred_at=ended_at,
+        from_number=_text(body, "from"),
+        to_number=_text(body, "to"),
+        did=_text(body, "did", "to"),
+        direction=_text(body, "direction") or _text(session, "direction"),
+        extension=_text(body, "extension"),
+        answered_at=answered_at,
+        ended_at=ended_at,
+        talk_seconds=talk,
+        recording_url=_text(body, "recording_url"),
+        raw=body,
+    )

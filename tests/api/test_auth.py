@@ -1,0 +1,53 @@
+"""Sign-in, tokens and who the caller is."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.api.conftest import bearer, token_for
+from tests.helpers.clock import ManualClock
+from tests.helpers.world import PASSWORD, World
+
+
+async def test_login_me_logout(client: httpx.AsyncClient, world: World) -> None:
+    response = await client.post("/api/v1/auth/login", json={"email": "admin@acme.example", "password": PASSWORD})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["user"] == {
+        "id": world.acme.user_ids[0],
+        "name": "Acme Admin",
+        "email": "admin@acme.example",
+        "role": "admin",
+        "organization_id": world.acme.id,
+    }
+    me = await client.get("/api/v1/auth/me", headers=bearer(body["token"]))
+    assert me.json()["organization"] == {"id": world.acme.id, "name": "Acme"}
+    assert (await client.post("/api/v1/auth/logout", headers=bearer(body["token"]))).status_code == 200
+    assert (await client.get("/api/v1/auth/me", headers=bearer(body["token"]))).status_code == 401
+
+
+async def test_wrong_password_and_unknown_email_look_the_same(client: httpx.AsyncClient, world: World) -> None:
+    wrong = await client.post("/api/v1/auth/login", json={"email": "admin@acme.example", "password": "nope"})
+    unknown = await client.post("/api/v1/auth/login", json={"email": "who@acme.example", "password": "nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json() == {"error": "Invalid email or password", "status": 401}
+
+
+async def test_malformed_login(client: httpx.AsyncClient, world: World) -> None:
+    assert (await client.post("/api/v1/auth/login", content=b"{")).status_code == 400
+    assert (await client.post("/api/v1/auth/login", json={"email": 3})).status_code == 422
+
+
+async def test_tokens_expire(client: httpx.AsyncClient, world: World, clock: ManualClock) -> None:
+    token = await token_for(client, "agent@acme.example")
+    assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 200
+    clock.advance(7 * 24 * 3600 + 1)
+    assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
+
+
+async def test_requests_without_a_valid_token_are_401(client: httpx.AsyncClient, world: World) -> None:
+    for headers in ({}, {"Authorization": "Bearer forged"}, {"Authorization": "Basic abc"}):
+        response = await client.get("/api/v1/call-logs/active", headers=headers)
+        assert response.status_code == 401
+        assert response.json()["status"] == 401

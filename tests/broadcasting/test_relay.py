@@ -1,0 +1,94 @@
+"""The outbox relay: in order per organization, retried until it lands, logged as JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from opbx.broadcasting.relay import OutboxRelay, backoff
+from opbx.db.engine import Database
+from opbx.telephony.ingest import WebhookKind, sign_body
+from opbx.telephony.service import CallService
+from tests.helpers.broadcasters import RecordingBroadcaster
+from tests.helpers.clock import ManualClock
+from tests.helpers.world import World
+
+T0 = 1_800_000_000
+
+
+async def post(service: CallService, secret: str, kind: WebhookKind, **fields: Any) -> None:
+    body = json.dumps(fields).encode()
+    await service.handle(kind, body, sign_body(secret, body))
+
+
+async def life(service: CallService, secret: str, call_id: str, did: str) -> None:
+    await post(service, secret, WebhookKind.CALL_INITIATED, call_id=call_id, to=did, timestamp=T0)
+    await post(service, secret, WebhookKind.CALL_STATUS, callIds=[call_id], status="answered")
+    await post(service, secret, WebhookKind.CALL_STATUS, callIds=[call_id], status="completed")
+
+
+def test_backoff_doubles_to_a_ceiling() -> None:
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 4, 8, 20)] == [0.5, 1.0, 2.0, 4.0, 30.0, 30.0]
+
+
+async def test_events_go_out_in_order_and_are_logged_as_json(
+    database: Database, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="opbx.broadcast")
+    clock = ManualClock(wall=T0 + 60)
+    broadcaster = RecordingBroadcaster()
+    relay = OutboxRelay(database, broadcaster, clock=clock)
+    service = CallService(database, clock=clock)
+    await life(service, world.acme.secret, "c1", world.acme.did_numbers[0])
+    assert await relay.send_due() == 3
+    assert [event for _, event, _ in broadcaster.sent] == ["call.initiated", "call.answered", "call.ended"]
+    assert await relay.pending() == 0
+    assert await relay.send_due() == 0  # nothing sent twice
+    lines = [json.loads(record.getMessage()) for record in caplog.records if record.name == "opbx.broadcast"]
+    assert {
+        "message": "broadcast",
+        "event": "call.initiated",
+        "channel": f"presence-org.{world.acme.id}",
+        "organization": world.acme.id,
+        "call_id": "c1",
+    }.items() <= lines[0].items()
+    assert len(lines) == 5  # initiated on one channel, answered and ended on two each
+
+
+async def test_a_failing_organization_waits_in_order_while_others_go_on(database: Database, world: World) -> None:
+    clock = ManualClock(wall=T0 + 60)
+    broadcaster = RecordingBroadcaster()
+    relay = OutboxRelay(database, broadcaster, clock=clock)
+    service = CallService(database, clock=clock)
+    broadcaster.down_for = {f"presence-org.{world.acme.id}"}
+    await life(service, world.acme.secret, "a1", world.acme.did_numbers[0])
+    await life(service, world.globex.secret, "g1", world.globex.did_numbers[0])
+    assert await relay.send_due() == 3  # Globex's three; Acme's first failed and holds the rest
+    assert {payload["call_id"] for _, _, payload in broadcaster.sent} == {"g1"}
+    assert await relay.pending() == 3
+
+    broadcaster.down_for = set()
+    assert await relay.send_due() == 0  # not due yet: backing off
+    clock.advance(backoff(1).total_seconds())
+    assert await relay.send_due() == 3
+    acme_events = [(event, payload["call_id"]) for _, event, payload in broadcaster.sent if payload["call_id"] == "a1"]
+    assert acme_events == [("call.initiated", "a1"), ("call.answered", "a1"), ("call.ended", "a1")]
+    assert await relay.pending() == 0
+
+
+async def test_retries_back_off_for_as_long_as_it_takes(database: Database, world: World) -> None:
+    clock = ManualClock(wall=T0 + 60)
+    broadcaster = RecordingBroadcaster()
+    relay = OutboxRelay(database, broadcaster, clock=clock)
+    service = CallService(database, clock=clock)
+    broadcaster.down_for = {f"presence-org.{world.acme.id}"}
+    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="c1", to=world.acme.did_numbers[0])
+    for attempt in range(1, 12):
+        assert await relay.send_due() == 0
+        clock.advance(backoff(attempt).total_seconds())
+    broadcaster.down_for = set()
+    assert await relay.send_due() == 1
+    assert broadcaster.sent[0][2]["call_id"] == "c1"

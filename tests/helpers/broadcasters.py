@@ -1,0 +1,30 @@
+"""A fake realtime server for the broadcasting side: records, and can be switched off."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from opbx.broadcasting.base import BroadcastFailed
+
+
+class RecordingBroadcaster:
+    """A fake realtime server: records what it is sent, and can be switched off."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[list[str], str, dict[str, Any]]] = []
+        self.down_for: set[str] = set()
+        """Channels whose sends fail (a realtime server that is down for them)."""
+
+    async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
+        if self.down_for & set(channels):
+            raise BroadcastFailed("connection refused")
+        self.sent.append((list(channels), event, dict(payload)))
+
+    async def healthy(self) -> bool | None:
+        return True
+
+    async def close(self) -> None:
+        pass

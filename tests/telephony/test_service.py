@@ -1,0 +1,253 @@
+"""Webhooks through the state machine into the call log and the outbox, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from opbx.db.engine import Database
+from opbx.db.models import CallLog, OutboxEvent, ProviderRecord
+from opbx.telephony.ingest import InvalidWebhook, WebhookKind, sign_body
+from opbx.telephony.service import CallService, Outcome, UnknownDid, WebhookForbidden, WebhookUnauthorized
+from tests.helpers.clock import ManualClock
+from tests.helpers.world import World
+
+T0 = 1_800_000_000  # 2027-01-15T08:00:00Z
+
+
+def body(**fields: Any) -> bytes:
+    return json.dumps(fields).encode()
+
+
+class Provider:
+    """Sends signed webhooks the way Cloudonix does, straight to the service."""
+
+    def __init__(self, service: CallService, secret: str) -> None:
+        self.service = service
+        self.secret = secret
+
+    async def send(self, kind: WebhookKind, payload: bytes, secret: str | None = None) -> Any:
+        return await self.service.handle(kind, payload, sign_body(secret or self.secret, payload))
+
+    async def initiated(self, call_id: str, did: str, at: int = T0) -> Any:
+        payload = body(call_id=call_id, **{"from": "+15551234567"}, to=did, did=did, timestamp=at, direction="inbound")
+        return await self.send(WebhookKind.CALL_INITIATED, payload)
+
+    async def status(self, call_id: str, status: str, at: int = T0, **extra: Any) -> Any:
+        payload = body(callIds=[call_id], status=status, modifiedAt=at * 1000, **extra)
+        return await self.send(WebhookKind.CALL_STATUS, payload)
+
+    async def cdr(self, call_id: str, did: str, disposition: str, billsec: int, **extra: Any) -> Any:
+        payload = body(
+            call_id=call_id,
+            **{"from": "+15559876543"},
+            to=did,
+            disposition=disposition,
+            duration=billsec + 5,
+            billsec=billsec,
+            **extra,
+        )
+        return await self.send(WebhookKind.CDR, payload)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(wall=T0 + 100)
+
+
+@pytest.fixture
+def service(database: Database, clock: ManualClock) -> CallService:
+    return CallService(database, clock=clock)
+
+
+@pytest.fixture
+def acme(service: CallService, world: World) -> Provider:
+    return Provider(service, world.acme.secret)
+
+
+async def outbox(database: Database) -> list[OutboxEvent]:
+    async with database.session() as session:
+        return list((await session.execute(select(OutboxEvent).order_by(OutboxEvent.id))).scalars())
+
+
+async def call(database: Database, call_id: str) -> CallLog:
+    async with database.session() as session:
+        return (await session.execute(select(CallLog).where(CallLog.call_id == call_id))).scalar_one()
+
+
+async def test_a_full_lifecycle_broadcasts_the_seeds_payloads(database: Database, world: World, acme: Provider) -> None:
+    did = world.acme.did_numbers[0]  # routed to extension 101, whose user is Acme Admin
+    assert (await acme.initiated("c1", did)).events == ("call.initiated",)
+    assert (await acme.status("c1", "ringing", T0 + 1)).events == ()
+    answered = await acme.status("c1", "in-progress", T0 + 5, answerTime=(T0 + 5) * 1000)
+    assert answered.events == ("call.answered",)
+    ended = await acme.status("c1", "completed", T0 + 65, answerTime=(T0 + 5) * 1000, endTime=(T0 + 65) * 1000)
+    assert (ended.outcome, ended.status, ended.events) == (Outcome.APPLIED, "completed", ("call.ended",))
+
+    events = await outbox(database)
+    assert [event.name for event in events] == ["call.initiated", "call.answered", "call.ended"]
+    org_channel, ext_channel = f"presence-org.{world.acme.id}", f"private-extension.{world.acme.extension_ids[0]}"
+    assert [event.channels for event in events] == [
+        [org_channel],
+        [org_channel, ext_channel],
+        [org_channel, ext_channel],
+    ]
+    initiated, answered_event, ended_event = (dict(event.payload) for event in events)
+    assert all(isinstance(payload.pop("event_id"), str) for payload in (initiated, answered_event, ended_event))
+    assert initiated == {
+        "call_id": "c1",
+        "from_number": "+15551234567",
+        "to_number": did,
+        "did_id": world.acme.did_ids[0],
+        "status": "initiated",
+        "initiated_at": "2027-01-15T08:00:00.000Z",
+    }
+    assert answered_event == {
+        "call_id": "c1",
+        "status": "answered",
+        "answered_at": "2027-01-15T08:00:05.000Z",
+        "extension_id": world.acme.extension_ids[0],
+        "answered_by": {"id": world.acme.user_ids[0], "name": "Acme Admin", "extension_number": "101"},
+    }
+    assert ended_event == {
+        "call_id": "c1",
+        "status": "completed",
+        "ended_at": "2027-01-15T08:01:05.000Z",
+        "duration": 60,
+    }
+    row = await call(database, "c1")
+    assert (row.status, row.duration, row.organization_id) == ("completed", 60, world.acme.id)
+
+
+async def test_a_duplicate_webhook_changes_nothing(database: Database, world: World, acme: Provider) -> None:
+    did = world.acme.did_numbers[0]
+    await acme.initiated("c1", did)
+    again = await acme.initiated("c1", did)
+    assert again.outcome is Outcome.DUPLICATE
+    assert len(await outbox(database)) == 1
+    async with database.session() as session:
+        assert len((await session.execute(select(ProviderRecord))).all()) == 1
+
+
+async def test_a_late_ringing_after_answered_is_ignored(database: Database, world: World, acme: Provider) -> None:
+    await acme.initiated("c1", world.acme.did_numbers[0])
+    await acme.status("c1", "answered", T0 + 3)
+    late = await acme.status("c1", "ringing", T0 + 1)
+    assert (late.outcome, late.status) == (Outcome.IGNORED, "answered")
+    assert [event.name for event in await outbox(database)] == ["call.initiated", "call.answered"]
+
+
+async def test_answered_for_a_call_never_seen_creates_it(database: Database, world: World, acme: Provider) -> None:
+    result = await acme.status(
+        "c9", "answered", T0 + 10, destination=world.acme.did_numbers[1], callerId="+15550000000", startTime=T0 * 1000
+    )
+    assert result.events == ("call.initiated", "call.answered")
+    row = await call(database, "c9")
+    assert (row.status, row.from_number, row.did_id) == ("answered", "+15550000000", world.acme.did_ids[1])
+    assert row.initiated_at.timestamp() == T0
+
+
+async def test_a_cdr_for_a_call_never_seen_walks_the_whole_lifecycle(
+    database: Database, world: World, acme: Provider
+) -> None:
+    result = await acme.cdr("c7", world.acme.did_numbers[0], "ANSWERED", 42, recording_url="https://rec/c7.mp3")
+    assert result.events == ("call.initiated", "call.answered", "call.ended")
+    ended = (await outbox(database))[-1].payload
+    assert (ended["status"], ended["duration"], ended["recording_url"]) == ("completed", 42, "https://rec/c7.mp3")
+
+
+async def test_a_terminal_status_is_final_but_a_cdr_may_fill_in(
+    database: Database, world: World, acme: Provider
+) -> None:
+    did = world.acme.did_numbers[0]
+    await acme.initiated("c1", did)
+    await acme.status("c1", "answered", T0 + 2)
+    await acme.status("c1", "completed", T0 + 32)
+    contradiction = await acme.status("c1", "failed", T0 + 40)
+    assert (contradiction.outcome, contradiction.status) == (Outcome.IGNORED, "completed")
+    cdr = await acme.cdr("c1", did, "ANSWERED", 29, recording_url="https://rec/c1.mp3")
+    assert cdr.outcome is Outcome.IGNORED
+    assert cdr.reason is not None
+    assert "recording_url" in cdr.reason
+    row = await call(database, "c1")
+    assert (row.status, row.duration, row.recording_url) == ("completed", 29, "https://rec/c1.mp3")
+    assert [event.name for event in await outbox(database)] == ["call.initiated", "call.answered", "call.ended"]
+
+
+@pytest.mark.parametrize(
+    ("status", "final"),
+    [("busy", "busy"), ("no-answer", "no_answer"), ("canceled", "no_answer"), ("failed", "failed")],
+)
+async def test_unanswered_endings(database: Database, world: World, acme: Provider, status: str, final: str) -> None:
+    await acme.initiated("c1", world.acme.did_numbers[1])
+    result = await acme.status("c1", status, T0 + 20)
+    assert result.events == ("call.ended",)
+    ended = (await outbox(database))[-1]
+    assert ended.channels == [f"presence-org.{world.acme.id}"]  # no extension on this number
+    assert (ended.payload["status"], ended.payload["duration"]) == (final, 0)
+
+
+async def test_signatures_are_checked_before_anything_else(
+    database: Database, world: World, service: CallService, acme: Provider
+) -> None:
+    payload = body(call_id="c1", to=world.acme.did_numbers[0], timestamp=T0)
+    with pytest.raises(WebhookUnauthorized):
+        await service.handle(WebhookKind.CALL_INITIATED, payload, None)
+    with pytest.raises(WebhookUnauthorized):
+        await service.handle(WebhookKind.CALL_INITIATED, payload, "0" * 64)
+    with pytest.raises(WebhookUnauthorized):
+        await service.handle(WebhookKind.CALL_INITIATED, b"not even json", "0" * 64)
+    assert await outbox(database) == []
+
+
+async def test_one_organization_cannot_report_anothers_calls(
+    database: Database, world: World, service: CallService, acme: Provider
+) -> None:
+    globex = Provider(service, world.globex.secret)
+    with pytest.raises(WebhookForbidden):
+        await globex.initiated("c1", world.acme.did_numbers[0])
+    await acme.initiated("c2", world.acme.did_numbers[0])
+    with pytest.raises(WebhookForbidden):
+        await globex.status("c2", "completed")
+    assert [event.call_id for event in await outbox(database)] == ["c2"]
+
+
+async def test_unknown_numbers_and_bodies_are_refused(world: World, acme: Provider) -> None:
+    with pytest.raises(UnknownDid):
+        await acme.initiated("c1", "+19999999999")
+    with pytest.raises(InvalidWebhook):
+        await acme.send(WebhookKind.CALL_STATUS, body(callIds=["c1"], status="teleported"))
+    with pytest.raises(InvalidWebhook):
+        await acme.send(WebhookKind.CALL_INITIATED, b"[1, 2]")
+
+
+async def test_unknown_fields_are_kept(database: Database, world: World, acme: Provider) -> None:
+    payload = body(call_id="c1", to=world.acme.did_numbers[0], timestamp=T0, vendor_extra={"queue": "sales"})
+    await acme.send(WebhookKind.CALL_INITIATED, payload)
+    async with database.session() as session:
+        record = (await session.execute(select(ProviderRecord))).scalar_one()
+    assert record.body["vendor_extra"] == {"queue": "sales"}
+
+
+async def test_racing_webhooks_for_one_call_lose_nothing(database: Database, world: World, acme: Provider) -> None:
+    did = world.acme.did_numbers[0]
+    # Every report of a call's life arrives at once, out of order, some twice.
+    results = await asyncio.gather(
+        acme.status("race", "completed", T0 + 30, destination=did, answerTime=(T0 + 5) * 1000),
+        acme.initiated("race", did),
+        acme.status("race", "ringing", T0 + 1, destination=did),
+        acme.status("race", "answered", T0 + 5, destination=did),
+        acme.initiated("race", did),
+        acme.status("race", "answered", T0 + 5, destination=did),
+    )
+    assert sum(result.outcome is Outcome.DUPLICATE for result in results) == 2
+    names = [event.name for event in await outbox(database)]
+    assert names == ["call.initiated", "call.answered", "call.ended"]
+    row = await call(database, "race")
+    assert row.status == "completed"
+    async with database.session() as session:
+        assert len((await session.execute(select(ProviderRecord))).all()) == 4
