@@ -18,6 +18,7 @@ from opbx.system import Backend, HttpServer, start_backend
 from opbx.telephony.ingest import sign_body
 from tests.conftest import ServerFactory
 from tests.helpers.apps import TEST_APP
+from tests.helpers.node_scenario import find_node, run_scenario
 from tests.helpers.pusher_client import PusherClient
 from tests.helpers.world import PASSWORD, World
 
@@ -166,3 +167,45 @@ async def test_no_event_is_lost_while_the_realtime_server_is_down(
         assert await stack.backend.relay.pending() == 0
     finally:
         await stack.close()
+
+
+@pytest.mark.js
+async def test_laravel_echo_authorizes_through_the_api_and_hears_the_calls(
+    embedded: Stack, server: RealtimeServer, world: World
+) -> None:
+    acme = world.acme
+    tokens = {"admin": await embedded.token("admin@acme.example"), "agent": await embedded.token("agent@acme.example")}
+    api = f"http://127.0.0.1:{embedded.http.port}/api/v1"
+
+    async def calls(ready: dict[str, Any]) -> None:
+        did = acme.did_numbers[0]
+        await embedded.webhook(acme.secret, "call-initiated", call_id="echo-1", to=did, **{"from": "+15550009999"})
+        await embedded.webhook(acme.secret, "call-status", callIds=["echo-1"], status="answered")
+        await embedded.webhook(acme.secret, "call-status", callIds=["echo-1"], status="completed")
+
+    transcript = await run_scenario(
+        find_node(),
+        "backend",
+        port=server.port,
+        key=TEST_APP.key,
+        channel_auth_url=f"{api}/broadcasting/auth",
+        user_auth_url=f"{api}/broadcasting/user-auth",
+        on_ready={"calls": calls},
+        extra_env={
+            "OPBX_TOKENS": json.dumps(tokens),
+            "OPBX_ORG": str(acme.id),
+            "OPBX_OTHER_ORG": str(world.globex.id),
+        },
+    )
+    assert transcript.outcome == "done", transcript.describe()
+    channel = f"presence-org.{acme.id}"
+    for client in ("admin", "agent"):
+        names = [name for name, _ in transcript.events(client, channel)]
+        assert names == [".call.initiated", ".call.answered", ".call.ended"]
+        initiated = transcript.events(client, channel)[0][1]
+        assert (initiated["call_id"], initiated["from_number"]) == ("echo-1", "+15550009999")
+    here = transcript.of("admin", "here")[0]["members"]
+    assert [member["email"] for member in here] == ["admin@acme.example"]
+    refused = transcript.of("agent", "subscription_error")
+    assert [record["channel"] for record in refused] == [f"presence-org.{world.globex.id}"]
+    assert refused[0]["error"]["status"] == 403

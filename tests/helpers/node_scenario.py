@@ -110,6 +110,7 @@ async def run_scenario(
     user_auth_url: str,
     on_ready: Mapping[str, ReadyHandler] | None = None,
     timeout: float = 15.0,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Transcript:
     """Run ``scenario``; answer its ``ready`` steps with ``on_ready``; return its transcript.
 
@@ -127,6 +128,7 @@ async def run_scenario(
         OPBX_USER_AUTH_ENDPOINT=user_auth_url,
         OPBX_SCENARIO_TIMEOUT_MS=str(int(timeout * 1000)),
     )
+    env.update(extra_env or {})
     process = await asyncio.create_subprocess_exec(
         node,
         str(SCENARIO_SCRIPT),

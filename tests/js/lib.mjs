@@ -277,7 +277,9 @@ export class PusherClient extends Recorder {
 
 // One laravel-echo instance over pusher-js, the way a Laravel front end sets it up.
 export class EchoClient extends Recorder {
-  constructor(name, { user } = {}) {
+  // `user` names a test user for the test's own auth endpoint; `token` is a bearer
+  // token for the OpBX API's /api/v1/broadcasting/auth, as the dashboard sends it.
+  constructor(name, { user, token } = {}) {
     super(name);
     this.echo = new Echo({
       broadcaster: 'pusher',
@@ -290,7 +292,7 @@ export class EchoClient extends Recorder {
       disableStats: true,
       cluster: 'opbx-test',
       authEndpoint: settings.authEndpoint,
-      auth: { headers: { 'X-Opbx-User': String(user) } },
+      auth: { headers: token ? { Authorization: `Bearer ${token}` } : { 'X-Opbx-User': String(user) } },
     });
     this.pusher = this.echo.connector.pusher;
     observeConnection(this, this.pusher);

@@ -198,6 +198,30 @@ const scenarios = {
   },
 };
 
+// The OpBX backend's own authorization (bearer tokens, /api/v1/broadcasting/auth):
+// two members of one organization hear its calls; a member of it is refused another's.
+scenarios.backend = async () => {
+  const tokens = JSON.parse(process.env.OPBX_TOKENS);
+  const org = process.env.OPBX_ORG;
+  const otherOrg = process.env.OPBX_OTHER_ORG;
+  const options = { listen: ['.call.initiated', '.call.answered', '.call.ended'] };
+  const admin = new EchoClient('admin', { token: tokens.admin });
+  await admin.connected();
+  admin.join(`org.${org}`, options);
+  await admin.waitForType('here');
+  const agent = new EchoClient('agent', { token: tokens.agent });
+  await agent.connected();
+  agent.join(`org.${org}`, options);
+  await agent.waitForType('here');
+  await admin.waitForType('joining');
+  agent.join(`org.${otherOrg}`, options);
+  await agent.waitForType('subscription_error', `presence-org.${otherOrg}`);
+  ready('calls');
+  for (const client of [admin, agent]) {
+    await client.waitForEvent(`presence-org.${org}`, '.call.ended');
+  }
+};
+
 const name = process.argv[2];
 if (!Object.hasOwn(scenarios, name ?? '')) {
   const known = Object.keys(scenarios).join(', ');
