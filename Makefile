@@ -1,13 +1,17 @@
 # The two commands of the quick start: `make run` and `make test`.
-# Each does its own set-up (virtual environment, dependencies, npm packages).
+# Each does its own set-up: the virtual environment, npm packages, the dashboard build,
+# and Debian's Chromium for the browser tests.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 JS_STAMP := tests/js/node_modules/.installed
+FE_STAMP := frontend/node_modules/.installed
+DASHBOARD := src/opbx/dashboard/static/index.html
+FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -type f -print 2>/dev/null)
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck frontend-test pytest bench chromium clean
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +22,19 @@ $(JS_STAMP): tests/js/package.json tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-run: $(PY_STAMP)
-	$(BIN)/opbx realtime
+$(FE_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(DASHBOARD): $(FE_STAMP) $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+
+# Debian's Chromium drives the browser tests (downloaded browser builds do not work here).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+run: $(PY_STAMP) $(DASHBOARD)
+	$(BIN)/opbx serve --demo --simulate 8
 
 lint: $(PY_STAMP)
 	$(BIN)/ruff format --check .
@@ -28,13 +43,16 @@ lint: $(PY_STAMP)
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy
 
-pytest: $(PY_STAMP) $(JS_STAMP)
+frontend-test: $(FE_STAMP)
+	cd frontend && npm run typecheck && npm test
+
+pytest: $(PY_STAMP) $(JS_STAMP) $(DASHBOARD) chromium
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck frontend-test pytest
 
 bench: $(PY_STAMP)
 	$(BIN)/opbx bench --spawn
 
 clean:
-	rm -rf $(VENV) tests/js/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) tests/js/node_modules frontend/node_modules src/opbx/dashboard/static .mypy_cache .ruff_cache .pytest_cache

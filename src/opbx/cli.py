@@ -24,6 +24,7 @@ from opbx.realtime.config import DEFAULT_APP, ConfigError, ServerConfig, load_co
 
 if TYPE_CHECKING:  # the backend (SQLAlchemy, Starlette) is imported only by the commands that run it
     from opbx.api.settings import BackendSettings
+    from opbx.simulator import SimulatedOrganization
 
 __all__ = ["main"]
 
@@ -50,7 +51,7 @@ def _realtime_config(args: argparse.Namespace) -> ServerConfig:
 
 
 def _print_banner(config: ServerConfig, port: int) -> None:
-    host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host  # noqa: S104 - display only
+    host = _display_host(config.host)
     print(f"OpBX realtime server (Pusher protocol 7) on ws://{host}:{port} and http://{host}:{port}", flush=True)
     for app in config.apps:
         state = "" if app.enabled else " (disabled)"
@@ -97,8 +98,10 @@ async def _run_api(settings: BackendSettings) -> None:
     await backend.stop()
 
 
-async def _run_serve(config: ServerConfig, settings: BackendSettings) -> None:
+async def _run_serve(config: ServerConfig, settings: BackendSettings, *, demo: bool, calls_per_minute: float) -> None:
+    from opbx.demo import DEMO_PASSWORD, seed_demo
     from opbx.realtime.server import RealtimeServer
+    from opbx.simulator import SimulatedOrganization, Simulator
     from opbx.system import HttpServer, start_backend
 
     realtime = RealtimeServer(config)
@@ -109,11 +112,37 @@ async def _run_serve(config: ServerConfig, settings: BackendSettings) -> None:
     http = HttpServer(backend.api, settings.api_host, settings.api_port)
     await http.start()
     _print_banner(config, realtime.port)
-    print(f"OpBX API on http://{settings.api_host}:{http.port}/api/v1", flush=True)
+    api_url = f"http://{_display_host(settings.api_host)}:{http.port}"
+    print(f"OpBX API on {api_url}/api/v1", flush=True)
+    simulator = None
+    if demo:
+        organization = await seed_demo(backend.database)
+        print(f"\nDashboard: {api_url}/", flush=True)
+        print(f"  sign in as {organization.emails[0]} / {DEMO_PASSWORD}", flush=True)
+        print(f"  (also {', '.join(organization.emails[1:])}; same password)", flush=True)
+        if calls_per_minute > 0:
+            simulator = Simulator(
+                api_url,
+                [
+                    SimulatedOrganization(
+                        organization.id, organization.webhook_secret, organization.dids, organization.extensions
+                    )
+                ],
+                calls_per_minute=calls_per_minute,
+            )
+            simulation = asyncio.get_running_loop().create_task(simulator.run())
+            print(f"  simulated calls: about {calls_per_minute:g} a minute", flush=True)
     await _until_signalled()
+    if simulator is not None:
+        simulation.cancel()
+        await simulator.close()
     await http.stop()
     await backend.stop()
     await realtime.stop()
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - display only
 
 
 def _backend_settings(default_driver: str) -> BackendSettings:
@@ -141,8 +170,77 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"opbx: configuration error: {exc}", file=sys.stderr)
         return 2
     _configure_logging(config.log_level)
-    uvloop.run(_run_serve(config, settings))
+    uvloop.run(_run_serve(config, settings, demo=args.demo, calls_per_minute=args.simulate))
     return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from opbx.simulator import SimulatedOrganization
+
+    _configure_logging(args.log_level or "warning")
+    if args.org is not None:
+        if not args.secret or not args.dids:
+            print("opbx: --org needs --secret and --dids", file=sys.stderr)
+            return 2
+        organizations = [
+            SimulatedOrganization(args.org, args.secret, tuple(args.dids.split(",")), tuple(args.extensions.split(",")))
+        ]
+        uvloop.run(_simulate(args, organizations))
+    else:
+        uvloop.run(_simulate(args, None))
+    return 0
+
+
+async def _simulate(args: argparse.Namespace, organizations: list[SimulatedOrganization] | None) -> None:
+    from opbx.simulator import Simulator
+
+    if organizations is None:
+        organizations = await _organizations_from_database()
+    simulator = Simulator(args.url, organizations, calls_per_minute=args.rate, speed=args.speed, seed=args.seed)
+    print(
+        f"simulating about {args.rate:g} calls a minute for {len(organizations)} organization(s) at {args.url}",
+        flush=True,
+    )
+    try:
+        await simulator.run(args.duration)
+    finally:
+        await simulator.close()
+        answers = ", ".join(f"{status}: {count}" for status, count in sorted(simulator.stats.webhooks.items()))
+        print(
+            f"calls started {simulator.stats.calls_started}, finished {simulator.stats.calls_finished}; "
+            f"webhook answers {answers or 'none'}",
+            flush=True,
+        )
+
+
+async def _organizations_from_database() -> list[SimulatedOrganization]:
+    from sqlalchemy import select
+
+    from opbx.db.engine import Database
+    from opbx.db.models import Did, Extension, Organization
+    from opbx.simulator import SimulatedOrganization
+
+    database = Database(_backend_settings("null").database_url)
+    try:
+        async with database.session() as session:
+            organizations = (await session.execute(select(Organization))).scalars().all()
+            found = []
+            for organization in organizations:
+                dids = await session.execute(select(Did.phone_number).where(Did.organization_id == organization.id))
+                extensions = await session.execute(
+                    select(Extension.number).where(Extension.organization_id == organization.id)
+                )
+                found.append(
+                    SimulatedOrganization(
+                        organization.id,
+                        organization.webhook_secret,
+                        tuple(dids.scalars()),
+                        tuple(extensions.scalars()),
+                    )
+                )
+            return found
+    finally:
+        await database.dispose()
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
@@ -199,7 +297,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="realtime server port (default 6001)")
     serve.add_argument("--config", help="TOML file for the realtime server (or OPBX_CONFIG)")
     serve.add_argument("--log-level", help="debug, info, warning or error (default info)")
+    serve.add_argument("--demo", action="store_true", help="create the demo organization and print its sign-in")
+    serve.add_argument(
+        "--simulate", type=float, default=0.0, metavar="CALLS_PER_MINUTE", help="with --demo: simulate calls"
+    )
     serve.set_defaults(handler=_cmd_serve)
+
+    simulate = commands.add_parser("simulate", help="post signed provider webhooks for simulated calls")
+    simulate.add_argument("--url", default="http://127.0.0.1:8000", help="the backend (default http://127.0.0.1:8000)")
+    simulate.add_argument("--rate", type=float, default=6.0, help="calls per minute (default 6)")
+    simulate.add_argument("--duration", type=float, help="seconds to start calls for (default: until stopped)")
+    simulate.add_argument("--speed", type=float, default=1.0, help="compress every wait by this factor")
+    simulate.add_argument("--seed", type=int, help="random seed, for a repeatable run")
+    simulate.add_argument("--org", type=int, help="organization id (default: every organization in the database)")
+    simulate.add_argument("--secret", help="with --org: its webhook secret")
+    simulate.add_argument("--dids", help="with --org: its numbers, comma-separated")
+    simulate.add_argument("--extensions", default="", help="with --org: extension numbers, comma-separated")
+    simulate.add_argument("--log-level", help="debug, info, warning or error (default warning)")
+    simulate.set_defaults(handler=_cmd_simulate)
 
     api = commands.add_parser("api", help="run the call-presence API alone (broadcasting over HTTP)")
     api.add_argument("--log-level", help="debug, info, warning or error (default info)")

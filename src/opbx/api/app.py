@@ -11,6 +11,7 @@ from starlette.routing import Route
 from opbx.api import auth, broadcasting, calls, health, webhooks
 from opbx.api.context import ApiContext, context_of
 from opbx.api.errors import ApiProblem, handle_http_exception, handle_problem
+from opbx.dashboard import dashboard_routes
 
 __all__ = ["create_api"]
 
@@ -50,6 +51,7 @@ def create_api(context: ApiContext) -> Starlette:
             webhooks.receive_webhook,
             methods=["POST"],
         ),
+        *dashboard_routes(),
     ]
     api = Starlette(
         routes=routes,
