@@ -41,9 +41,7 @@ async def test_simulated_calls_live_whole_lives(database: Database, backend: tup
     demo = await seed_demo(database)
     organization = SimulatedOrganization(demo.id, demo.webhook_secret, demo.dids, demo.extensions)
     profile = CallProfile(ring_seconds=(1.0, 3.0), talk_mean_seconds=5.0, talk_max_seconds=10.0)
-    simulator = Simulator(
-        f"http://127.0.0.1:{backend[1].port}", [organization], profile=profile, speed=200.0, seed=7
-    )
+    simulator = Simulator(f"http://127.0.0.1:{backend[1].port}", [organization], profile=profile, speed=200.0, seed=7)
     try:
         for _ in range(30):
             simulator.start_call()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opbx.adapters.base import ChannelCounts
+from opbx.adapters.base import ChannelCounts, Occupancy
 from opbx.adapters.local import LocalAdapter
 from opbx.protocol.app import AppId
 from opbx.protocol.channels import ChannelName
@@ -65,14 +65,16 @@ async def test_counts_channels_and_connections() -> None:
     assert await adapter.add_connection(APP, SocketId("1.2")) == 2
     await adapter.remove_connection(APP, SocketId("1.1"))
     assert await adapter.add_connection(APP, SocketId("1.3")) == 2
-    assert await adapter.subscribe(APP, ROOM, SocketId("1.2")) == 1
-    assert await adapter.subscribe(APP, ChannelName("news"), SocketId("1.2")) == 1
+    assert await adapter.subscribe(APP, ROOM, SocketId("1.2")) == Occupancy(count=1, changed=True)
+    assert await adapter.subscribe(APP, ROOM, SocketId("1.2")) == Occupancy(count=1, changed=False)
+    assert await adapter.subscribe(APP, ChannelName("news"), SocketId("1.2")) == Occupancy(count=1, changed=True)
     await adapter.add_member(APP, ROOM, SocketId("1.2"), member("1"), 10)
     assert await adapter.channels(APP) == {
         ROOM: ChannelCounts(subscription_count=1, user_count=1),
         "news": ChannelCounts(subscription_count=1),
     }
-    assert await adapter.unsubscribe(APP, ChannelName("news"), SocketId("1.2")) == 0
+    assert await adapter.unsubscribe(APP, ChannelName("news"), SocketId("1.2")) == Occupancy(count=0, changed=True)
+    assert await adapter.unsubscribe(APP, ChannelName("news"), SocketId("1.2")) == Occupancy(count=0, changed=False)
     assert await adapter.channel(APP, ChannelName("news")) == ChannelCounts(subscription_count=0)
     assert await adapter.channels(AppId("other")) == {}
 

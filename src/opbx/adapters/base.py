@@ -22,7 +22,7 @@ from opbx.protocol.channels import ChannelName
 from opbx.protocol.presence import PresenceMember, UserId
 from opbx.protocol.session import SocketId
 
-__all__ = ["Adapter", "AdapterHandler", "ChannelCounts", "PresenceJoin"]
+__all__ = ["Adapter", "AdapterHandler", "ChannelCounts", "Occupancy", "PresenceJoin"]
 
 
 class AdapterHandler(Protocol):
@@ -42,6 +42,15 @@ class ChannelCounts:
     subscription_count: int
     user_count: int | None = None
     """Distinct users; only presence channels have one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Occupancy:
+    """A channel's subscription count after one socket joined or left, decided atomically."""
+
+    count: int
+    changed: bool
+    """True when this change made the channel occupied (0 -> 1) or vacant (1 -> 0), cluster-wide."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +85,11 @@ class Adapter(Protocol):
     async def remove_connection(self, app_id: AppId, socket_id: SocketId) -> None:
         """Forget a socket counted by :meth:`add_connection`."""
 
-    async def subscribe(self, app_id: AppId, channel: ChannelName, socket_id: SocketId) -> int:
-        """Record a subscription; return the channel's subscription count afterwards."""
+    async def subscribe(self, app_id: AppId, channel: ChannelName, socket_id: SocketId) -> Occupancy:
+        """Record a subscription; ``changed`` when the channel just became occupied."""
 
-    async def unsubscribe(self, app_id: AppId, channel: ChannelName, socket_id: SocketId) -> int:
-        """Remove a subscription; return the channel's subscription count afterwards."""
+    async def unsubscribe(self, app_id: AppId, channel: ChannelName, socket_id: SocketId) -> Occupancy:
+        """Remove a subscription; ``changed`` when the channel just became vacant."""
 
     async def add_member(
         self, app_id: AppId, channel: ChannelName, socket_id: SocketId, member: PresenceMember, max_members: int

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from opbx.adapters.base import Adapter, AdapterHandler, ChannelCounts, PresenceJoin
+from opbx.adapters.base import Adapter, AdapterHandler, ChannelCounts, Occupancy, PresenceJoin
 from opbx.clock import Clock, SystemClock
 from opbx.protocol.app import AppId
 from opbx.protocol.channels import ChannelName, channel_type
@@ -68,20 +68,21 @@ class LocalAdapter:
     async def remove_connection(self, app_id: AppId, socket_id: SocketId) -> None:
         self._apps[app_id].connections.discard(socket_id)
 
-    async def subscribe(self, app_id: AppId, channel: ChannelName, socket_id: SocketId) -> int:
+    async def subscribe(self, app_id: AppId, channel: ChannelName, socket_id: SocketId) -> Occupancy:
         sockets = self._apps[app_id].subscriptions.setdefault(channel, set())
+        added = socket_id not in sockets
         sockets.add(socket_id)
-        return len(sockets)
+        return Occupancy(count=len(sockets), changed=added and len(sockets) == 1)
 
-    async def unsubscribe(self, app_id: AppId, channel: ChannelName, socket_id: SocketId) -> int:
+    async def unsubscribe(self, app_id: AppId, channel: ChannelName, socket_id: SocketId) -> Occupancy:
         subscriptions = self._apps[app_id].subscriptions
         sockets = subscriptions.get(channel)
-        if sockets is None:
-            return 0
+        if sockets is None or socket_id not in sockets:
+            return Occupancy(count=len(sockets or ()), changed=False)
         sockets.discard(socket_id)
         if not sockets:
             del subscriptions[channel]
-        return len(sockets)
+        return Occupancy(count=len(sockets), changed=not sockets)
 
     async def add_member(
         self, app_id: AppId, channel: ChannelName, socket_id: SocketId, member: PresenceMember, max_members: int

@@ -113,6 +113,9 @@ class ClientEvent:
     channel: ChannelName
     event: str
     message: bytes
+    data: object = None
+    """The event's data as the client sent it (for the ``client_event`` webhook)."""
+    user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,4 +349,4 @@ class Session:
         member = self.channels[ChannelName(channel)]
         user_id = member.user_id if member is not None else None
         encoded = messages.channel_event(message.event, channel, data, user_id)
-        return [ClientEvent(ChannelName(channel), message.event, encoded)]
+        return [ClientEvent(ChannelName(channel), message.event, encoded, data, user_id)]

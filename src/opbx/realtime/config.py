@@ -37,6 +37,13 @@ class ServerConfig:
     port: int = 6001
     apps: tuple[App, ...] = (DEFAULT_APP,)
     adapter: str = "local"
+    """``local`` (one process) or ``redis`` (many processes and machines)."""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "opbx"
+    """Prefix of every Redis key and channel, so several deployments can share one Redis."""
+    node_timeout: float = 15.0
+    """Seconds after its last heartbeat that a silent node is declared dead and its sockets
+    removed from every roster (it sends a heartbeat every third of this)."""
     activity_timeout: int = 120
     """Seconds of silence after which the server pings a client (announced to clients)."""
     pong_timeout: float = 30.0
@@ -55,6 +62,9 @@ _SERVER_KEYS = {
     "host": str,
     "port": int,
     "adapter": str,
+    "redis_url": str,
+    "redis_prefix": str,
+    "node_timeout": float,
     "activity_timeout": int,
     "pong_timeout": float,
     "max_connections": int,
@@ -178,6 +188,14 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
     if not isinstance(raw_apps, list):
         raise ConfigError("apps: must be an array of tables ([[apps]])")
     apps = [_app(f"apps[{index}]", table) for index, table in enumerate(raw_apps)]
+    for name, key in (("OPBX_ADAPTER", "adapter"), ("OPBX_REDIS_PREFIX", "redis_prefix")):
+        if env.get(name):
+            settings[key] = env[name]
+    redis_url = env.get("OPBX_REDIS_URL") or env.get("REDIS_URL")
+    if redis_url:
+        settings["redis_url"] = redis_url
+    if settings.get("adapter", "local") not in ("local", "redis"):
+        raise ConfigError(f"server.adapter (or OPBX_ADAPTER): must be local or redis, not {settings['adapter']!r}")
     env_app = _env_app(env)
     if env_app is not None:
         apps.append(env_app)

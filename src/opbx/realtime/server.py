@@ -52,6 +52,7 @@ from opbx.protocol.session import (
     SocketId,
     new_socket_id,
 )
+from opbx.protocol.webhooks import WebhookEvent, WebhookKind
 from opbx.realtime.apps import AppRegistry
 from opbx.realtime.config import ServerConfig
 from opbx.realtime.connection import Open, Release, Step, WebSocketConnection
@@ -59,6 +60,7 @@ from opbx.realtime.fanout import WriteCoalescer
 from opbx.realtime.http import HttpProtocol, HttpRequest, error_response
 from opbx.realtime.namespace import Namespace
 from opbx.realtime.rest_api import HttpApi
+from opbx.realtime.webhook_sink import NoWebhooks, WebhookSink
 
 __all__ = ["RealtimeServer"]
 
@@ -87,6 +89,8 @@ class RealtimeServer:
         self._sweeper: asyncio.Task[None] | None = None
         self._max_body_bytes = max(app.limits.max_request_body_bytes for app in self.apps)
         self.fanout: WriteCoalescer
+        self.webhooks: WebhookSink = NoWebhooks()
+        """Where cluster-wide transitions are reported to the apps' webhook URLs."""
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -312,17 +316,21 @@ class RealtimeServer:
                 )
                 return
             members, first = presence.members, presence.first
-        count = await self.adapter.subscribe(app.id, channel, socket_id)
+        occupancy = await self.adapter.subscribe(app.id, channel, socket_id)
         namespace.subscribe(channel, connection)
         session.joined(channel, member)
+        if occupancy.changed:
+            self.webhooks.emit(app, WebhookEvent(WebhookKind.CHANNEL_OCCUPIED, channel))
+        if member is not None and first:
+            self.webhooks.emit(app, WebhookEvent(WebhookKind.MEMBER_ADDED, channel, user_id=member.user_id))
         if connection.closed:
             return  # Release follows and leaves the channel again
         await self._succeed(connection, channel, members)
         if member is not None and first:
             added = messages.member_added(channel, member.user_id, member.user_info)
             await self.adapter.publish(app.id, channel, added, socket_id)
-        elif member is None and app.subscription_count_events:
-            await self.adapter.publish(app.id, channel, messages.subscription_count(channel, count))
+        elif member is None:
+            await self._count_changed(app, channel, occupancy.count)
 
     async def _succeed(
         self, connection: WebSocketConnection, channel: ChannelName, members: dict[UserId, object] | None
@@ -331,22 +339,48 @@ class RealtimeServer:
         connection.send(messages.subscription_succeeded(channel, None if members is None else roster(members)))
         if channel_type(channel).cached:
             cached = await self.adapter.cache_get(app.id, channel)
-            connection.send(cached if cached is not None else messages.cache_miss(channel))
+            if cached is None:
+                connection.send(messages.cache_miss(channel))
+                self.webhooks.emit(app, WebhookEvent(WebhookKind.CACHE_MISS, channel))
+            else:
+                connection.send(cached)
+
+    async def _count_changed(self, app: App, channel: ChannelName, count: int) -> None:
+        """Tell a channel, and the app's webhooks, its new subscription count (when enabled)."""
+        if not app.subscription_count_events:
+            return
+        self.webhooks.emit(app, WebhookEvent(WebhookKind.SUBSCRIPTION_COUNT, channel, subscription_count=count))
+        if count:
+            await self.adapter.publish(app.id, channel, messages.subscription_count(channel, count))
 
     async def _leave(self, connection: WebSocketConnection, leave: Leave) -> None:
         session, namespace, app = self._parts(connection)
         channel, member = leave.channel, leave.member
         namespace.unsubscribe(channel, connection)
-        count = await self.adapter.unsubscribe(app.id, channel, session.socket_id)
+        occupancy = await self.adapter.unsubscribe(app.id, channel, session.socket_id)
         if member is not None:
             if await self.adapter.remove_member(app.id, channel, session.socket_id, member.user_id):
+                self.webhooks.emit(app, WebhookEvent(WebhookKind.MEMBER_REMOVED, channel, user_id=member.user_id))
                 await self.adapter.publish(app.id, channel, messages.member_removed(channel, member.user_id))
-        elif app.subscription_count_events and count:
-            await self.adapter.publish(app.id, channel, messages.subscription_count(channel, count))
+        else:
+            await self._count_changed(app, channel, occupancy.count)
+        if occupancy.changed:
+            self.webhooks.emit(app, WebhookEvent(WebhookKind.CHANNEL_VACATED, channel))
 
     async def _client_event(self, connection: WebSocketConnection, event: ClientEvent) -> None:
         session, _, app = self._parts(connection)
         await self.adapter.publish(app.id, event.channel, event.message, session.socket_id)
+        self.webhooks.emit(
+            app,
+            WebhookEvent(
+                WebhookKind.CLIENT_EVENT,
+                event.channel,
+                user_id=event.user_id,
+                event=event.event,
+                data=event.data,
+                socket_id=session.socket_id,
+            ),
+        )
 
     async def _sign_in(self, connection: WebSocketConnection, sign_in: SignIn) -> None:
         """Record the user, answer, then tell watchers and the watchlist who is online."""
