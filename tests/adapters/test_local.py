@@ -9,21 +9,10 @@ from opbx.protocol.channels import ChannelName
 from opbx.protocol.presence import PresenceMember, UserId
 from opbx.protocol.session import SocketId
 from tests.helpers.clock import ManualClock
+from tests.helpers.recording_handler import RecordingHandler
 
 APP = AppId("1")
 ROOM = ChannelName("presence-room")
-
-
-class RecordingHandler:
-    def __init__(self) -> None:
-        self.delivered: list[tuple[str, str, bytes, str | None]] = []
-        self.terminated: list[tuple[str, str]] = []
-
-    def deliver(self, app_id: AppId, channel: ChannelName, message: bytes, except_socket: SocketId | None) -> None:
-        self.delivered.append((app_id, channel, message, except_socket))
-
-    def terminate_user(self, app_id: AppId, user_id: UserId) -> None:
-        self.terminated.append((app_id, user_id))
 
 
 def member(user_id: str, info: object = None) -> PresenceMember:

@@ -15,6 +15,7 @@ __all__ = ["ADAPTERS", "load_adapter"]
 
 ADAPTERS: dict[str, str] = {
     "local": "opbx.adapters.local:LocalAdapter",
+    "redis": "opbx.adapters.redis:RedisAdapter",
 }
 """Adapter names mapped to ``module:class`` import strings."""
 

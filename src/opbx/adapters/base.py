@@ -22,7 +22,11 @@ from opbx.protocol.channels import ChannelName
 from opbx.protocol.presence import PresenceMember, UserId
 from opbx.protocol.session import SocketId
 
-__all__ = ["Adapter", "AdapterHandler", "ChannelCounts", "Occupancy", "PresenceJoin"]
+__all__ = ["Adapter", "AdapterHandler", "AdapterUnavailable", "ChannelCounts", "Occupancy", "PresenceJoin"]
+
+
+class AdapterUnavailable(Exception):
+    """The cluster's shared state cannot be reached: a cluster-wide answer is impossible now."""
 
 
 class AdapterHandler(Protocol):
@@ -33,6 +37,12 @@ class AdapterHandler(Protocol):
 
     def terminate_user(self, app_id: AppId, user_id: UserId) -> None:
         """Close this node's sockets signed in as ``user_id``."""
+
+    def member_left(self, app_id: AppId, channel: ChannelName, user_id: UserId) -> None:
+        """A user's last socket on a presence channel was on a node that died: announce it."""
+
+    def channel_vacated(self, app_id: AppId, channel: ChannelName) -> None:
+        """A channel's last subscriber was on a node that died: announce it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,10 @@ class LocalAdapter:
         self._handler: AdapterHandler | None = None
         self._apps: defaultdict[AppId, _AppState] = defaultdict(_AppState)
 
+    def states(self) -> list[tuple[AppId, _AppState]]:
+        """Everything recorded, app by app (the Redis adapter re-asserts its node's state from it)."""
+        return list(self._apps.items())
+
     async def start(self, handler: AdapterHandler) -> None:
         self._handler = handler
 
