@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import uvloop
 
+from opbx.adapters.base import Adapter
 from opbx.db.engine import Database
 from opbx.realtime.config import ServerConfig
 from opbx.realtime.server import RealtimeServer
@@ -29,12 +30,12 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> d
 
 @pytest.fixture
 async def make_server() -> AsyncIterator[ServerFactory]:
-    """Start servers with the test apps; ``clock=`` and config fields as keywords."""
+    """Start servers with the test apps; ``clock=``, ``adapter=`` and config fields as keywords."""
     servers: list[RealtimeServer] = []
 
-    async def make(clock: ManualClock | None = None, **settings: Any) -> RealtimeServer:
-        config = dataclasses.replace(ServerConfig(host="127.0.0.1", port=0, apps=ALL_APPS), **settings)
-        server = RealtimeServer(config, clock=clock)
+    async def make(clock: ManualClock | None = None, adapter: Adapter | None = None, **settings: Any) -> RealtimeServer:
+        config = dataclasses.replace(ServerConfig(host="127.0.0.1", port=0, metrics_port=0, apps=ALL_APPS), **settings)
+        server = RealtimeServer(config, clock=clock, adapter=adapter)
         await server.start()
         servers.append(server)
         return server

@@ -24,6 +24,7 @@ from opbx.realtime.config import DEFAULT_APP, ConfigError, ServerConfig, load_co
 
 if TYPE_CHECKING:  # the backend (SQLAlchemy, Starlette) is imported only by the commands that run it
     from opbx.api.settings import BackendSettings
+    from opbx.realtime.server import RealtimeServer
     from opbx.simulator import SimulatedOrganization
 
 __all__ = ["main"]
@@ -41,27 +42,46 @@ def _configure_logging(level: str) -> None:
 
 def _realtime_config(args: argparse.Namespace) -> ServerConfig:
     path = args.config or os.environ.get("OPBX_CONFIG")
-    return load_config(
+    config = load_config(
         Path(path) if path else None,
         os.environ,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
+        metrics_port=args.metrics_port,
+        ssl_cert=args.ssl_cert,
+        ssl_key=args.ssl_key,
     )
+    return dataclasses.replace(config, metrics_port=None) if args.no_metrics else config
 
 
-def _print_banner(config: ServerConfig, port: int) -> None:
+def _add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the realtime server shared by ``opbx realtime`` and ``opbx serve``."""
+    metrics = parser.add_mutually_exclusive_group()
+    metrics.add_argument("--metrics-port", type=int, help="port of the Prometheus endpoint /metrics (default 9601)")
+    metrics.add_argument("--no-metrics", action="store_true", help="serve no metrics endpoint")
+    parser.add_argument(
+        "--ssl-cert", metavar="PEM", help="certificate chain: serve wss:// and https:// (with --ssl-key)"
+    )
+    parser.add_argument("--ssl-key", metavar="PEM", help="the certificate's private key")
+
+
+def _print_banner(config: ServerConfig, port: int, metrics_port: int | None = None) -> None:
     host = _display_host(config.host)
-    print(f"OpBX realtime server (Pusher protocol 7) on ws://{host}:{port} and http://{host}:{port}", flush=True)
+    tls = config.ssl_cert is not None
+    ws, http = ("wss", "https") if tls else ("ws", "http")
+    print(f"OpBX realtime server (Pusher protocol 7) on {ws}://{host}:{port} and {http}://{host}:{port}", flush=True)
     for app in config.apps:
         state = "" if app.enabled else " (disabled)"
         print(f"  app id={app.id} key={app.key}{state}", flush=True)
-        print(
-            f"    pusher-js: new Pusher('{app.key}', {{wsHost: '{host}', wsPort: {port}, forceTLS: false,", flush=True
-        )
-        print("               enabledTransports: ['ws'], cluster: ''})", flush=True)
+        ports = f"wssPort: {port}, forceTLS: true" if tls else f"wsPort: {port}, forceTLS: false"
+        print(f"    pusher-js: new Pusher('{app.key}', {{wsHost: '{host}', {ports},", flush=True)
+        print(f"               enabledTransports: ['{ws}'], cluster: ''}})", flush=True)
         print(f"    pusher (Python): pusher.Pusher(app_id='{app.id}', key='{app.key}', secret=..., ", flush=True)
-        print(f"               host='{host}', port={port}, ssl=False)", flush=True)
+        print(f"               host='{host}', port={port}, ssl={tls})", flush=True)
+    if metrics_port is not None:
+        metrics_host = _display_host(config.metrics_host or config.host)
+        print(f"  metrics: http://{metrics_host}:{metrics_port}/metrics", flush=True)
     if DEFAULT_APP in config.apps:
         print("  (development credentials: set OPBX_APP_ID/KEY/SECRET or a config file)", flush=True)
 
@@ -75,14 +95,25 @@ async def _until_signalled() -> None:
     log.info("shutting down")
 
 
-async def _run_realtime(config: ServerConfig) -> None:
+async def _run_realtime(config: ServerConfig, worker: int = 0) -> None:
     from opbx.realtime.server import RealtimeServer
 
     server = RealtimeServer(config)
     await server.start()
-    _print_banner(config, server.port)
+    if worker == 0:
+        _print_banner(config, server.port, server.metrics_port)
+    else:
+        print(f"  worker {worker} (pid {os.getpid()}) on port {server.port}, metrics {server.metrics_port}", flush=True)
     await _until_signalled()
-    await server.stop()
+    await _stop_within_grace(server)
+
+
+async def _stop_within_grace(server: RealtimeServer) -> None:
+    """Stop the server; whatever is still pending when its grace period ends is dropped."""
+    try:
+        await asyncio.wait_for(server.stop(), server.config.shutdown_grace)
+    except TimeoutError:
+        log.warning("shutdown took longer than shutdown_grace (%gs); exiting anyway", server.config.shutdown_grace)
 
 
 async def _run_api(settings: BackendSettings) -> None:
@@ -111,7 +142,7 @@ async def _run_serve(config: ServerConfig, settings: BackendSettings, *, demo: b
     backend = await start_backend(settings, realtime=realtime)
     http = HttpServer(backend.api, settings.api_host, settings.api_port)
     await http.start()
-    _print_banner(config, realtime.port)
+    _print_banner(config, realtime.port, realtime.metrics_port)
     api_url = f"http://{_display_host(settings.api_host)}:{http.port}"
     print(f"OpBX API on {api_url}/api/v1", flush=True)
     simulator = None
@@ -138,7 +169,7 @@ async def _run_serve(config: ServerConfig, settings: BackendSettings, *, demo: b
         await simulator.close()
     await http.stop()
     await backend.stop()
-    await realtime.stop()
+    await _stop_within_grace(realtime)
 
 
 def _display_host(host: str) -> str:
@@ -270,8 +301,23 @@ def _cmd_realtime(args: argparse.Namespace) -> int:
         print(f"opbx: configuration error: {exc}", file=sys.stderr)
         return 2
     _configure_logging(config.log_level)
-    uvloop.run(_run_realtime(config))
-    return 0
+    if args.workers == 1:
+        uvloop.run(_run_realtime(config))
+        return 0
+    from opbx.realtime.workers import run_workers
+
+    try:
+        return run_workers(config, args.workers, _run_worker)
+    except ConfigError as exc:
+        print(f"opbx: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run_worker(config: ServerConfig, index: int) -> None:
+    """One of ``--workers``: its own metrics port (the base port plus its index)."""
+    if config.metrics_port:
+        config = dataclasses.replace(config, metrics_port=config.metrics_port + index)
+    uvloop.run(_run_realtime(config, index))
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -290,6 +336,13 @@ def _parser() -> argparse.ArgumentParser:
     realtime.add_argument("--port", type=int, help="port for WebSocket and HTTP API (default 6001)")
     realtime.add_argument("--config", help="TOML file with server settings and apps (or OPBX_CONFIG)")
     realtime.add_argument("--log-level", help="debug, info, warning or error (default info)")
+    realtime.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("OPBX_WORKERS", "1")),
+        help="processes sharing the port over the Redis adapter (default 1, or OPBX_WORKERS)",
+    )
+    _add_server_arguments(realtime)
     realtime.set_defaults(handler=_cmd_realtime)
 
     serve = commands.add_parser("serve", help="run the whole system in one process (realtime, API, relay)")
@@ -297,6 +350,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="realtime server port (default 6001)")
     serve.add_argument("--config", help="TOML file for the realtime server (or OPBX_CONFIG)")
     serve.add_argument("--log-level", help="debug, info, warning or error (default info)")
+    _add_server_arguments(serve)
     serve.add_argument("--demo", action="store_true", help="create the demo organization and print its sign-in")
     serve.add_argument(
         "--simulate", type=float, default=0.0, metavar="CALLS_PER_MINUTE", help="with --demo: simulate calls"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import ssl
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -23,8 +24,9 @@ def signed_request(
     params: dict[str, str] | None = None,
     timestamp: int | None = None,
     tamper: dict[str, str] | None = None,
+    context: ssl.SSLContext | None = None,
 ) -> tuple[int, Any]:
-    """Sign and send one request; ``tamper`` overrides parameters after signing."""
+    """Sign and send one request; ``tamper`` overrides parameters after signing; HTTPS with ``context``."""
     query = dict(params or {})
     query.update(
         auth_key=key,
@@ -35,7 +37,11 @@ def signed_request(
         query["body_md5"] = body_md5(body)
     query["auth_signature"] = request_signature(secret, method, path, query)
     query.update(tamper or {})
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection = (
+        http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        if context is None
+        else http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
+    )
     try:
         headers = {"Content-Type": "application/json"} if body else {}
         connection.request(method, f"{path}?{urlencode(query)}", body=body or None, headers=headers)

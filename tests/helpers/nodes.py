@@ -40,12 +40,22 @@ def free_port() -> int:
 class Node:
     """One ``opbx realtime`` process on the Redis adapter."""
 
-    def __init__(self, directory: Path, redis_url: str, prefix: str, *, node_timeout: float = 2.0) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        redis_url: str,
+        prefix: str,
+        *,
+        node_timeout: float = 2.0,
+        extra_args: tuple[str, ...] = ("--metrics-port", "0"),
+        webhooks: str = "",
+    ) -> None:
         self.port = free_port()
+        self.extra_args = extra_args
         self.config = directory / f"node-{self.port}.toml"
         self.config.write_text(
             f'[server]\nadapter = "redis"\nredis_url = "{redis_url}"\nredis_prefix = "{prefix}"\n'
-            f"node_timeout = {node_timeout}\nshutdown_grace = 1\n\n{_APPS_TOML}"
+            f"node_timeout = {node_timeout}\nshutdown_grace = 1\n\n{_APPS_TOML}{webhooks}"
         )
         self.log = directory / f"node-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -54,7 +64,10 @@ class Node:
         env = {key: value for key, value in os.environ.items() if not key.startswith(("OPBX_", "REDIS_URL"))}
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "opbx.cli", "realtime", "--port", str(self.port), "--config", str(self.config)],
+                [
+                    *(sys.executable, "-m", "opbx.cli", "realtime"),
+                    *("--port", str(self.port), "--config", str(self.config), *self.extra_args),
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,

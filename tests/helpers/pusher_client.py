@@ -8,6 +8,7 @@ from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from opbx.protocol.signing import channel_auth, user_auth
 
@@ -102,3 +103,18 @@ class PusherClient:
 
     async def close(self) -> None:
         await self.ws.close()
+
+
+async def told_to_reconnect(client: PusherClient) -> tuple[dict[str, object], int]:
+    """Read until the socket closes; return the last pusher:error and the close code."""
+    error: dict[str, object] = {}
+    while True:
+        try:
+            message = await client.next(timeout=15)
+        except ConnectionClosed as closed:
+            code = closed.rcvd.code if closed.rcvd is not None else None
+            break
+        if message["event"] == "pusher:error":
+            error = message["data"]
+    assert code is not None, "closed without a close frame"
+    return error, code

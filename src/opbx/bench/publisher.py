@@ -38,7 +38,7 @@ def signed_events_request(endpoint: Endpoint, body: bytes, timestamp: int | None
     params["auth_signature"] = request_signature(endpoint.secret, "POST", path, params)
     head = (
         f"POST {path}?{urlencode(params)} HTTP/1.1\r\n"
-        f"Host: {endpoint.host}:{endpoint.port}\r\n"
+        f"Host: {endpoint.host}:{endpoint.api_port}\r\n"
         "Content-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     )
@@ -121,7 +121,7 @@ class Publisher:
 
     async def _connect(self) -> ApiConnection:
         loop = asyncio.get_running_loop()
-        _, connection = await loop.create_connection(ApiConnection, self.endpoint.host, self.endpoint.port)
+        _, connection = await loop.create_connection(ApiConnection, self.endpoint.host, self.endpoint.api_port)
         self._all.add(connection)
         self.connections_opened += 1
         return connection

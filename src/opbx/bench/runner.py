@@ -37,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where = server.add_mutually_exclusive_group()
     where.add_argument("--spawn", action="store_true", help="start our server (opbx realtime) for the run")
     where.add_argument("--server-pid", type=int, help="pid of an external server: pin it, read its memory and CPU")
+    server.add_argument(
+        "--publish-port",
+        type=int,
+        help="publish through this port's HTTP API (another node of the cluster) while clients use --port",
+    )
     server.add_argument("--label", help="a name for the server in the report")
     server.add_argument("--server-cpu", type=int, default=0, help="core for the server (default 0)")
     server.add_argument("--bench-cpu", type=int, default=1, help="core for the bench (default 1)")
@@ -63,7 +68,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     """Run ``opbx bench``: 0 if every delivery and connection was counted, 1 if not, 2 on error."""
     raise_open_files_limit()  # before spawning: our server inherits it
     port = args.port if args.port is not None else free_port(args.host) if args.spawn else 6001
-    endpoint = Endpoint(args.host, port, args.app_id, args.key, args.secret)
+    endpoint = Endpoint(args.host, port, args.app_id, args.key, args.secret, args.publish_port)
     try:
         server = _server(args, endpoint)
     except ServerError as exc:
@@ -118,6 +123,7 @@ def _describe(args: argparse.Namespace, endpoint: Endpoint, server: ServerProces
         "description": description,
         "host": endpoint.host,
         "port": endpoint.port,
+        "publish_port": endpoint.api_port,
         "app_id": endpoint.app_id,
         "pid": server.pid if server is not None else None,
         "cpu": server.cpu if server is not None else None,

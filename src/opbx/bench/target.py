@@ -36,6 +36,12 @@ class Endpoint:
     app_id: str
     key: str
     secret: str
+    publish_port: int | None = None
+    """Publish through another node's HTTP API (cross-node delivery); None: the same port."""
+
+    @property
+    def api_port(self) -> int:
+        return self.publish_port if self.publish_port is not None else self.port
 
 
 class ServerProcess:

@@ -9,6 +9,7 @@ https://pusher.com/docs/channels/using_channels/presence-channels (100 members,
 https://pusher.com/docs/channels/using_channels/channels (164-character names),
 https://pusher.com/docs/channels/using_channels/events#rate-limit (10 client events/s),
 https://pusher.com/docs/channels/using_channels/watchlist-events (100 watched users).
+Webhooks: https://pusher.com/docs/channels/server_api/webhooks
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NewType
 
-__all__ = ["PROFILES", "App", "AppId", "Limits"]
+from opbx.protocol.webhooks import WebhookKind
+
+__all__ = ["PROFILES", "App", "AppId", "Limits", "WebhookTarget"]
 
 AppId = NewType("AppId", str)
 
@@ -61,6 +64,19 @@ PROFILES: dict[str, Limits] = {
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    """One URL an app's webhooks are POSTed to, as Pusher sends them."""
+
+    url: str
+    event_types: frozenset[WebhookKind] = frozenset(WebhookKind)
+    """The kinds of event sent to this URL (all by default)."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Extra request headers, e.g. credentials the receiving endpoint expects."""
+    batch_ms: int = 0
+    """0: each event in a request of its own, at once; more: events gathered this long, 50 at most a request."""
+
+
+@dataclass(frozen=True, slots=True)
 class App:
     """One tenant of the server, found by ``id`` over HTTP and by ``key`` over WebSocket."""
 
@@ -72,4 +88,8 @@ class App:
     subscription_count_events: bool = False
     user_authentication_timeout: float | None = None
     """Seconds a socket may stay unsigned before it is closed with 4009 (off when None)."""
+    allowed_origins: tuple[str, ...] = ("*",)
+    """Web origins whose pages may connect (see :mod:`opbx.protocol.origins`); others get 4009."""
     limits: Limits = field(default_factory=Limits)
+    webhooks: tuple[WebhookTarget, ...] = ()
+    """Where the app's webhooks go (none by default)."""

@@ -31,6 +31,7 @@ from opbx.protocol.frames import (
     encode_frame,
     encode_text,
 )
+from opbx.realtime.counters import AppCounters
 
 if TYPE_CHECKING:
     from opbx.protocol.presence import SignedInUser
@@ -59,6 +60,9 @@ Step = Union["Action", Open, Release]
 _ABORT_AFTER = 5.0
 """Seconds a closing socket gets to take its last frames before it is aborted."""
 
+_UNCOUNTED = AppCounters()
+"""Where a socket counts its traffic until it is admitted to an app (never reported)."""
+
 
 class WebSocketConnection(asyncio.Protocol):
     """The transport side of one Pusher session."""
@@ -68,6 +72,7 @@ class WebSocketConnection(asyncio.Protocol):
         "_server",
         "backlog",
         "closed",
+        "counters",
         "namespace",
         "out",
         "released",
@@ -91,12 +96,16 @@ class WebSocketConnection(asyncio.Protocol):
         """Set once the server has started releasing this socket's state."""
         self.user: SignedInUser | None = None
         """The user this socket signed in as, once the server has recorded it."""
+        self.counters = _UNCOUNTED
+        """Its app's traffic counters, once the server has admitted it."""
 
     # -- asyncio.Protocol ---------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
         if self.closed:
             return
+        counters = self.counters
+        counters.bytes_in += len(data)
         try:
             events = self._parser.feed(data)
         except FrameError as exc:
@@ -113,6 +122,7 @@ class WebSocketConnection(asyncio.Protocol):
             kind = type(event)
             if kind is TextMessage:
                 assert isinstance(event, TextMessage)
+                counters.messages_in += 1
                 self._server.perform(self, session.receive(event.text, now))
             elif kind is PingFrame:
                 assert isinstance(event, PingFrame)
@@ -147,7 +157,13 @@ class WebSocketConnection(asyncio.Protocol):
 
     def send(self, message: bytes) -> None:
         """Queue one encoded Pusher message for the next coalesced write."""
-        self.send_frame(encode_text(message))
+        if self.closed:
+            return
+        frame = encode_text(message)
+        counters = self.counters
+        counters.messages_out += 1
+        counters.bytes_out += len(frame)
+        self._server.fanout.send(self, frame)
 
     def send_frame(self, frame: bytes) -> None:
         if not self.closed:

@@ -6,12 +6,15 @@ each socket's queue, with no await and no system call; the flush, scheduled once
 per loop iteration, joins each socket's queue and writes it with a single
 ``transport.write``. Under load this turns N frames for a socket into one write;
 at rest it costs one ``call_soon``. See ``docs/benchmarks.md`` for the figures.
+
+:meth:`WriteCoalescer.after_flush` lets the metrics time a publish to the write that
+carries it: one callback per publish, run once per flush, never per socket.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 __all__ = ["Writable", "WriteCoalescer"]
@@ -37,11 +40,24 @@ class Writable(Protocol):
 class WriteCoalescer:
     """Queues frames per socket and writes every dirty socket once per loop iteration."""
 
-    __slots__ = ("_dirty", "_loop")
+    __slots__ = ("_after", "_dirty", "_loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._dirty: list[Writable] = []
+        self._after: list[Callable[[], None]] = []
+
+    @property
+    def pending(self) -> bool:
+        """Whether frames are queued for the next flush."""
+        return bool(self._dirty)
+
+    def after_flush(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the queued frames are written (at once if none are queued)."""
+        if self._dirty:
+            self._after.append(callback)
+        else:
+            callback()
 
     def send(self, target: Writable, frame: bytes) -> None:
         out = target.out
@@ -78,3 +94,8 @@ class WriteCoalescer:
             data = out[0] if len(out) == 1 else b"".join(out)
             out.clear()  # before writing: a write can re-enter (pause_writing drops the socket)
             target.transport.write(data)
+        after = self._after
+        if after:
+            self._after = []
+            for callback in after:
+                callback()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ class HttpRequest:
     headers: dict[str, str]
     body: bytes = b""
     keep_alive: bool = True
+    received: float = 0.0
+    """``time.perf_counter()`` when the request was read in full (publish latency starts here)."""
 
 
 @dataclass(slots=True)
@@ -190,6 +193,7 @@ class HttpProtocol(asyncio.Protocol):
             headers=self._headers,
             body=b"".join(self._body),
             keep_alive=parser.should_keep_alive(),
+            received=time.perf_counter(),
         )
 
     # -- answering ----------------------------------------------------------------

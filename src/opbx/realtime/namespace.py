@@ -13,6 +13,7 @@ from opbx.protocol.app import App
 from opbx.protocol.channels import ChannelName
 from opbx.protocol.presence import UserId
 from opbx.protocol.session import SocketId
+from opbx.realtime.counters import AppCounters
 
 if TYPE_CHECKING:
     from opbx.realtime.connection import WebSocketConnection
@@ -23,13 +24,15 @@ __all__ = ["Namespace"]
 class Namespace:
     """The local sockets of one app."""
 
-    __slots__ = ("app", "channels", "sockets", "users")
+    __slots__ = ("app", "channels", "counters", "sockets", "users")
 
     def __init__(self, app: App) -> None:
         self.app = app
         self.sockets: dict[SocketId, WebSocketConnection] = {}
         self.channels: dict[ChannelName, set[WebSocketConnection]] = {}
         self.users: dict[UserId, set[WebSocketConnection]] = {}
+        self.counters = AppCounters()
+        """This app's traffic on this node, for the metrics endpoint."""
 
     def subscribe(self, channel: ChannelName, connection: WebSocketConnection) -> None:
         subscribers = self.channels.get(channel)

@@ -14,11 +14,12 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from opbx.adapters.base import ChannelCounts
+from opbx.adapters.base import AdapterUnavailable, ChannelCounts
 from opbx.protocol.app import App
 from opbx.protocol.channels import ChannelName, InvalidChannelName, channel_type, check_channel_name
 from opbx.protocol.presence import UserId
 from opbx.protocol.rest import ApiError, Trigger, authenticate, parse_batch, parse_events_body, parse_info
+from opbx.realtime.health import memory_use
 from opbx.realtime.http import HttpRequest, HttpResponse, error_response, json_response
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ __all__ = ["HttpApi"]
 log = logging.getLogger("opbx.realtime.api")
 
 _CHANNEL_INFO = frozenset(("user_count", "subscription_count"))
+_HEALTH_PATHS = frozenset(("/", "/ready", "/accept-traffic"))
 
 Route = Callable[[App, HttpRequest, list[str]], Awaitable[HttpResponse]]
 
@@ -51,21 +53,56 @@ class HttpApi:
         ]
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
-        if request.path == "/":
-            return json_response(200, {"ok": True})
+        """Answer health checks (not counted), or route an API call and count its answer."""
+        if request.path in _HEALTH_PATHS:
+            return self._health(request.path)
+        metrics = self._server.metrics
+        try:
+            app, response = await self._dispatch(request)
+        except Exception:
+            metrics.api_request(None, 500)
+            raise
+        metrics.api_request(app, response.status)
+        return response
+
+    async def _dispatch(self, request: HttpRequest) -> tuple[App | None, HttpResponse]:
+        """The answer, and the app the request proved it is from (None if it did not)."""
         for method, pattern, route in self._routes:
             match = pattern.fullmatch(request.path)
             if match is None:
                 continue
             if request.method != method:
-                return error_response(405, f"Use {method} for {request.path}")
+                return None, error_response(405, f"Use {method} for {request.path}")
+            app: App | None = None
             try:
                 app = self._authenticated_app(match.group(1), request)
-                return await route(app, request, list(match.groups()[1:]))
+                return app, await route(app, request, list(match.groups()[1:]))
             except ApiError as exc:
                 log.info("HTTP API %s %s refused: %d %s", request.method, request.path, exc.status, exc.message)
-                return error_response(exc.status, exc.message)
-        return error_response(404, f"No such endpoint: {request.path}")
+                return app, error_response(exc.status, exc.message)
+            except AdapterUnavailable as exc:
+                log.warning("HTTP API %s %s: %s", request.method, request.path, exc)
+                return app, error_response(503, "The cluster's shared state is unreachable; try again")
+        return None, error_response(404, f"No such endpoint: {request.path}")
+
+    # -- health (docs/configuration.md, "Health checks") ---------------------------------
+
+    def _health(self, path: str) -> HttpResponse:
+        server = self._server
+        if path == "/":
+            return json_response(200, {"ok": True})  # alive: this process answers HTTP
+        if path == "/ready":
+            ready = server.ready
+            return json_response(200 if ready else 503, {"ready": ready})
+        threshold = server.config.accept_traffic_memory_threshold
+        try:
+            percent: float | None = round(memory_use().percent, 1)
+        except (OSError, ValueError) as exc:  # no /proc (not Linux): memory cannot be judged
+            log.warning("cannot read memory use for /accept-traffic: %s", exc)
+            percent = None
+        accept = not server.shutting_down and (percent is None or percent < threshold)
+        body = {"accept_traffic": accept, "memory_percent": percent, "threshold_percent": threshold}
+        return json_response(200 if accept else 503, body)
 
     def _authenticated_app(self, app_id: str, request: HttpRequest) -> App:
         apps = self._server.apps
@@ -86,7 +123,7 @@ class HttpApi:
 
     async def _events(self, app: App, request: HttpRequest, _: list[str]) -> HttpResponse:
         trigger = parse_events_body(request.body, app.limits)
-        await self._server.trigger(app, trigger)
+        await self._server.trigger(app, trigger, request.received)
         if not trigger.info:
             return json_response(200, {})
         channels = {channel: await self._info(app, channel, trigger.info) for channel in trigger.channels}
@@ -95,7 +132,7 @@ class HttpApi:
     async def _batch_events(self, app: App, request: HttpRequest, _: list[str]) -> HttpResponse:
         triggers = parse_batch(request.body, app.limits)
         for trigger in triggers:
-            await self._server.trigger(app, trigger)
+            await self._server.trigger(app, trigger, request.received)
         if not any(trigger.info for trigger in triggers):
             return json_response(200, {})
         return json_response(200, {"batch": [await self._trigger_info(app, trigger) for trigger in triggers]})

@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
+from functools import partial
 from typing import Any
 
 from opbx.adapters import load_adapter
@@ -37,6 +39,7 @@ from opbx.protocol.errors import (
     UnsupportedProtocol,
 )
 from opbx.protocol.frames import accept_key, encode_text
+from opbx.protocol.origins import origin_allowed
 from opbx.protocol.presence import SignedInUser, UserId, roster
 from opbx.protocol.rest import Trigger
 from opbx.protocol.session import (
@@ -57,9 +60,12 @@ from opbx.realtime.apps import AppRegistry
 from opbx.realtime.config import ServerConfig
 from opbx.realtime.connection import Open, Release, Step, WebSocketConnection
 from opbx.realtime.fanout import WriteCoalescer
+from opbx.realtime.health import adapter_connected
 from opbx.realtime.http import HttpProtocol, HttpRequest, error_response
+from opbx.realtime.metrics import ServerMetrics
 from opbx.realtime.namespace import Namespace
 from opbx.realtime.rest_api import HttpApi
+from opbx.realtime.tls import server_ssl_context
 from opbx.realtime.webhook_sink import NoWebhooks, WebhookSink
 
 __all__ = ["RealtimeServer"]
@@ -79,7 +85,7 @@ class RealtimeServer:
         self.config = config
         self.apps = AppRegistry(config.apps)
         self.clock: Clock = clock or SystemClock()
-        self.adapter: Adapter = adapter if adapter is not None else load_adapter(config.adapter)
+        self.adapter: Adapter = adapter if adapter is not None else _adapter_for(config)
         self.api = HttpApi(self)
         self._namespaces = {app.id: Namespace(app) for app in self.apps}
         self._connections: set[WebSocketConnection] = set()
@@ -91,6 +97,10 @@ class RealtimeServer:
         self.fanout: WriteCoalescer
         self.webhooks: WebhookSink = NoWebhooks()
         """Where cluster-wide transitions are reported to the apps' webhook URLs."""
+        self.metrics = ServerMetrics(self)
+        self._stopping = False
+        self._publish_received: float | None = None
+        """When the publish being handed to the adapter was received (see ``deliver``)."""
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -99,15 +109,21 @@ class RealtimeServer:
         loop = asyncio.get_running_loop()
         self.fanout = WriteCoalescer(loop)
         await self.adapter.start(self)
+        config = self.config
+        tls = server_ssl_context(config.ssl_cert, config.ssl_key) if config.ssl_cert and config.ssl_key else None
         self._listener = await loop.create_server(
             lambda: HttpProtocol(self.api.handle, self.upgrade, self._max_body_bytes, self._http_connections),
             self.config.host,
             self.config.port,
             backlog=4096,
             reuse_address=True,
+            reuse_port=self.config.reuse_port or None,
+            ssl=tls,
         )
         self._sweeper = loop.create_task(self._sweep_forever())
-        log.info("realtime server listening on %s:%d", self.config.host, self.port)
+        log.info("realtime server listening on %s:%d%s", self.config.host, self.port, " (TLS)" if tls else "")
+        if config.metrics_port is not None:
+            await self.metrics.start(config.metrics_host or config.host, config.metrics_port)
 
     @property
     def port(self) -> int:
@@ -121,19 +137,45 @@ class RealtimeServer:
     def connection_count(self) -> int:
         return len(self._connections)
 
-    async def stop(self) -> None:
-        """Stop accepting, ask every client to reconnect (4200), release cluster state."""
+    @property
+    def metrics_port(self) -> int | None:
+        """The metrics port bound, or None when there is no metrics endpoint."""
+        return self.metrics.port if self.metrics.listening else None
+
+    @property
+    def namespaces(self) -> Mapping[AppId, Namespace]:
+        return self._namespaces
+
+    @property
+    def ready(self) -> bool:
+        """Ready for traffic (``/ready``): listening, adapter connected, not shutting down."""
+        return self._listener is not None and not self._stopping and adapter_connected(self.adapter)
+
+    @property
+    def shutting_down(self) -> bool:
+        return self._stopping
+
+    def begin_shutdown(self) -> None:
+        """Take no more traffic: ``/ready`` answers 503, the port closes, every client gets 4200."""
+        if self._stopping:
+            return
+        self._stopping = True
         if self._listener is not None:
             self._listener.close()
-        for http in list(self._http_connections):
-            http.close()
         if self._sweeper is not None:
             self._sweeper.cancel()
         for connection in list(self._connections):
             connection.fail(ReconnectNow("Server is shutting down"))
+
+    async def stop(self) -> None:
+        """Shut down (:meth:`begin_shutdown`), finish pending work within the grace, release cluster state."""
+        self.begin_shutdown()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=self.config.shutdown_grace)
+        for http in list(self._http_connections):
+            http.close()
         await self.adapter.close()
+        await self.metrics.stop()
 
     # -- WebSocket handshake --------------------------------------------------
 
@@ -173,6 +215,7 @@ class RealtimeServer:
             connection.fail(exc)
             return
         namespace = self._namespaces[app.id]
+        connection.counters = namespace.counters
         connection.session = Session(
             app,
             new_socket_id(),
@@ -199,6 +242,10 @@ class RealtimeServer:
             raise UnsupportedProtocol(f"Unsupported protocol version {version}; this server speaks 4 to 7")
         if not app.enabled:
             raise AppDisabled()
+        if not origin_allowed(app.allowed_origins, request.headers.get("origin")):
+            raise Unauthorized("Origin not allowed")
+        if self._stopping:
+            raise ReconnectNow("Server is shutting down")
         limit = self.config.max_connections
         if limit is not None and len(self._connections) >= limit:
             raise OverCapacity()
@@ -279,11 +326,15 @@ class RealtimeServer:
         limit = app.limits.max_connections
         if connection.closed:
             return  # Release follows and releases the count
+        if self._stopping:
+            connection.fail(ReconnectNow("Server is shutting down"))
+            return
         if limit is not None and total > limit:
             log.info("app %s over its connection quota of %d", app.id, limit)
             connection.fail(OverConnectionQuota())
             return
         namespace.sockets[session.socket_id] = connection
+        namespace.counters.connections_opened += 1
         self._connections.add(connection)
         for action in session.open():
             assert isinstance(action, Send)
@@ -433,6 +484,7 @@ class RealtimeServer:
                 namespace.unsubscribe(channel, connection)
         if namespace.sockets.get(session.socket_id) is connection:
             del namespace.sockets[session.socket_id]
+            namespace.counters.connections_closed += 1
         if connection.backlog is not None:
             connection.backlog.append(Release())
         else:
@@ -449,7 +501,14 @@ class RealtimeServer:
     # -- AdapterHandler ---------------------------------------------------------------
 
     def deliver(self, app_id: AppId, channel: ChannelName, message: bytes, except_socket: SocketId | None) -> None:
-        """Fan ``message`` out to this node's subscribers: framed once, queued for each."""
+        """Fan ``message`` out to this node's subscribers: framed once, queued for each.
+
+        Counted once per call (recipients x frame size), never per socket. When this is
+        the delivery of a publish of this node (the adapters deliver locally before their
+        first await), its latency is observed after the flush that writes it.
+        """
+        received = self._publish_received
+        self._publish_received = None
         namespace = self._namespaces.get(app_id)
         if namespace is None:
             return
@@ -457,7 +516,27 @@ class RealtimeServer:
         if not subscribers:
             return
         excluded = namespace.sockets.get(except_socket) if except_socket is not None else None
-        self.fanout.send_many(encode_text(message), subscribers, excluded)
+        frame = encode_text(message)
+        self.fanout.send_many(frame, subscribers, excluded)
+        recipients = len(subscribers) - (excluded is not None and excluded in subscribers)
+        counters = namespace.counters
+        counters.messages_out += recipients
+        counters.bytes_out += recipients * len(frame)
+        if received is not None and recipients:
+            self.fanout.after_flush(partial(self.metrics.publish_written, app_id, received))
+
+    def member_left(self, app_id: AppId, channel: ChannelName, user_id: UserId) -> None:
+        """A dead node's user left a presence channel: tell the channel and the webhooks."""
+        app = self.apps.by_id(app_id)
+        if app is None:
+            return
+        self.webhooks.emit(app, WebhookEvent(WebhookKind.MEMBER_REMOVED, channel, user_id=user_id))
+        self._spawn(self.adapter.publish(app_id, channel, messages.member_removed(channel, user_id)))
+
+    def channel_vacated(self, app_id: AppId, channel: ChannelName) -> None:
+        app = self.apps.by_id(app_id)
+        if app is not None:
+            self.webhooks.emit(app, WebhookEvent(WebhookKind.CHANNEL_VACATED, channel))
 
     def terminate_user(self, app_id: AppId, user_id: UserId) -> None:
         namespace = self._namespaces.get(app_id)
@@ -468,12 +547,19 @@ class RealtimeServer:
 
     # -- publishing -----------------------------------------------------------------------
 
-    async def trigger(self, app: App, trigger: Trigger) -> None:
-        """Publish one HTTP API event to each of its channels, across the cluster."""
+    async def trigger(self, app: App, trigger: Trigger, received: float | None = None) -> None:
+        """Publish one HTTP API event to each of its channels, across the cluster.
+
+        ``received``: ``time.perf_counter()`` when the request arrived (default now), for
+        the publish latency metric.
+        """
         except_socket = SocketId(trigger.socket_id) if trigger.socket_id is not None else None
+        received = time.perf_counter() if received is None else received
         for channel in trigger.channels:
             message = messages.channel_event(trigger.name, channel, trigger.data)
+            self._publish_received = received
             await self.adapter.publish(app.id, channel, message, except_socket)
+            self._publish_received = None
             if channel_type(channel).cached:
                 await self.adapter.cache_set(app.id, channel, message, self.config.cache_ttl)
 
@@ -506,3 +592,9 @@ def _log_refusal(connection: WebSocketConnection, refused: Refused) -> None:
 def _user_channels(user: SignedInUser) -> list[ChannelName]:
     """The internal channels a signed-in socket listens on: its user's, and its watchlist's."""
     return [user_channel(user.id), *(watchlist_channel(watched) for watched in user.watchlist)]
+
+
+def _adapter_for(config: ServerConfig) -> Adapter:
+    if config.adapter == "redis":
+        return load_adapter("redis", url=config.redis_url, prefix=config.redis_prefix, node_timeout=config.node_timeout)
+    return load_adapter(config.adapter)
