@@ -1,0 +1,90 @@
+// Laravel Echo + pusher-js wiring. Kept thin: everything it does is forwarded to the
+// handlers, and the connection's recovery is owned by ConnectionSupervisor.
+
+import Echo from "laravel-echo";
+import Pusher from "pusher-js";
+import type { CallEvent, Member, RealtimeConfig } from "./types";
+import type { SocketControl } from "./connection";
+
+export interface RealtimeHandlers {
+  onEvent(event: CallEvent): void;
+  onHere(members: Member[]): void;
+  onJoining(member: Member): void;
+  onLeaving(member: Member): void;
+  onStateChange(change: { previous: string; current: string }): void;
+}
+
+export interface RealtimeHandle {
+  socket: SocketControl;
+  /** pusher-js' connection state right after creation. */
+  initialState: string;
+  close(): void;
+}
+
+export type RealtimeFactory = (
+  config: RealtimeConfig,
+  token: string,
+  organizationId: string | number,
+  handlers: RealtimeHandlers,
+) => RealtimeHandle;
+
+export function channelName(organizationId: string | number): string {
+  return `org.${organizationId}`;
+}
+
+export function resolveWsHost(config: RealtimeConfig, fallbackHost: string): string {
+  return config.ws_host && config.ws_host.trim() ? config.ws_host : fallbackHost;
+}
+
+export const connectRealtime: RealtimeFactory = (config, token, organizationId, handlers) => {
+  const host = resolveWsHost(config, window.location.hostname);
+  const echo = new Echo({
+    broadcaster: "pusher",
+    Pusher,
+    key: config.key,
+    cluster: "opbx",
+    wsHost: host,
+    wsPort: config.ws_port,
+    wssPort: config.ws_port,
+    forceTLS: config.force_tls,
+    enabledTransports: ["ws", "wss"],
+    authEndpoint: config.auth_endpoint,
+    auth: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  const pusher = echo.connector.pusher;
+  pusher.connection.bind("state_change", (change: { previous: string; current: string }) =>
+    handlers.onStateChange(change),
+  );
+
+  const name = channelName(organizationId);
+  echo
+    .join(name)
+    .here((members: Member[]) => handlers.onHere(members))
+    .joining((member: Member) => handlers.onJoining(member))
+    .leaving((member: Member) => handlers.onLeaving(member))
+    .listen(".call.initiated", (payload: CallEvent["payload"]) =>
+      handlers.onEvent({ name: "call.initiated", payload } as CallEvent),
+    )
+    .listen(".call.answered", (payload: CallEvent["payload"]) =>
+      handlers.onEvent({ name: "call.answered", payload } as CallEvent),
+    )
+    .listen(".call.ended", (payload: CallEvent["payload"]) =>
+      handlers.onEvent({ name: "call.ended", payload } as CallEvent),
+    );
+
+  return {
+    socket: {
+      connect: () => pusher.connect(),
+      disconnect: () => pusher.disconnect(),
+    },
+    initialState: String(pusher.connection.state),
+    close: () => {
+      try {
+        pusher.connection.unbind("state_change");
+        echo.leave(name);
+      } finally {
+        echo.disconnect();
+      }
+    },
+  };
+};

@@ -1,0 +1,127 @@
+// Shapes of the OpBX REST API and realtime payloads the dashboard consumes.
+
+export interface User {
+  id: number | string;
+  name: string;
+  email: string;
+  role: string;
+  organization_id: number | string;
+}
+
+export interface Organization {
+  id: number | string;
+  name: string;
+}
+
+export interface LoginResponse {
+  token: string;
+  token_type: string;
+  expires_at: string | null;
+  user: User;
+  organization: Organization;
+}
+
+export interface MeResponse {
+  user: User;
+  organization: Organization;
+}
+
+export interface RealtimeConfig {
+  key: string;
+  ws_host: string | null;
+  ws_port: number;
+  force_tls: boolean;
+  auth_endpoint: string;
+  user_auth_endpoint?: string | null;
+}
+
+export interface AnsweredBy {
+  id: number | string;
+  name: string;
+  extension_number: string | null;
+}
+
+export interface CallLog {
+  id: number | string;
+  call_id: string;
+  direction: string | null;
+  from_number: string | null;
+  to_number: string | null;
+  did_id: number | string | null;
+  did: { id: number | string; phone_number: string } | null;
+  extension_id: number | string | null;
+  extension: { id: number | string; number: string } | null;
+  answered_by: AnsweredBy | null;
+  status: string;
+  initiated_at: string | null;
+  answered_at: string | null;
+  ended_at: string | null;
+  duration: number | null;
+  recording_url: string | null;
+}
+
+export interface ActiveCallsResponse {
+  data: CallLog[];
+  server_time: string;
+}
+
+export interface CallLogsResponse {
+  data: CallLog[];
+  meta?: Record<string, unknown>;
+}
+
+export interface Statistics {
+  date: string;
+  total: number;
+  active: number;
+  answered: number;
+  missed: number;
+  average_duration: number | null;
+  longest_wait: number | null;
+}
+
+export interface StatisticsResponse {
+  data: Statistics;
+  server_time: string;
+}
+
+export interface Member {
+  id: number | string;
+  name: string;
+  email?: string;
+  role?: string;
+}
+
+export interface CallInitiatedPayload {
+  event_id?: string;
+  call_id: string;
+  from_number?: string | null;
+  to_number?: string | null;
+  did_id?: number | string | null;
+  status?: string;
+  initiated_at?: string | null;
+}
+
+export interface CallAnsweredPayload {
+  event_id?: string;
+  call_id: string;
+  status?: string;
+  answered_at?: string | null;
+  extension_id?: number | string | null;
+  answered_by?: AnsweredBy | null;
+}
+
+export interface CallEndedPayload {
+  event_id?: string;
+  call_id: string;
+  status?: string;
+  ended_at?: string | null;
+  duration?: number | null;
+}
+
+export type CallEvent =
+  | { name: "call.initiated"; payload: CallInitiatedPayload }
+  | { name: "call.answered"; payload: CallAnsweredPayload }
+  | { name: "call.ended"; payload: CallEndedPayload };
+
+export type CallEventName = CallEvent["name"];
