@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ ServerFactory = Callable[..., Awaitable[RealtimeServer]]
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Callable[[], Any]]:
     """Every async test runs on uvloop, the loop the server runs on in production."""
+    if os.environ.get("OPBX_TEST_LOOP") == "asyncio":  # to debug a hang at loop close
+        return {"asyncio": asyncio.new_event_loop}
     return {"uvloop": uvloop.new_event_loop}
 
 

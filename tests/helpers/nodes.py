@@ -10,10 +10,13 @@ import sys
 import time
 from pathlib import Path
 
-from tests.helpers.apps import ALL_APPS
+from tests.helpers.apps import ALL_APPS, TEST_APP
 
-_APPS_TOML = "\n".join(
-    f"""[[apps]]
+def _apps_toml(webhook_url: str | None) -> str:
+    """The test apps as a config file; with ``webhook_url``, TEST_APP's webhooks go there."""
+    blocks = []
+    for app in ALL_APPS:
+        block = f"""[[apps]]
 id = "{app.id}"
 key = "{app.key}"
 secret = "{app.secret}"
@@ -26,8 +29,10 @@ max_presence_members = {app.limits.max_presence_members}
 client_events_per_second = {app.limits.client_events_per_second}
 max_event_payload_bytes = {app.limits.max_event_payload_bytes}
 """
-    for app in ALL_APPS
-)
+        if webhook_url is not None and app is TEST_APP:
+            block += f'[[apps.webhooks]]\nurl = "{webhook_url}"\n'
+        blocks.append(block)
+    return "\n".join(blocks)
 
 
 def free_port() -> int:
@@ -48,14 +53,14 @@ class Node:
         *,
         node_timeout: float = 2.0,
         extra_args: tuple[str, ...] = ("--metrics-port", "0"),
-        webhooks: str = "",
+        webhook_url: str | None = None,
     ) -> None:
         self.port = free_port()
         self.extra_args = extra_args
         self.config = directory / f"node-{self.port}.toml"
         self.config.write_text(
             f'[server]\nadapter = "redis"\nredis_url = "{redis_url}"\nredis_prefix = "{prefix}"\n'
-            f"node_timeout = {node_timeout}\nshutdown_grace = 1\n\n{_APPS_TOML}{webhooks}"
+            f"node_timeout = {node_timeout}\nshutdown_grace = 1\n\n{_apps_toml(webhook_url)}"
         )
         self.log = directory / f"node-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None

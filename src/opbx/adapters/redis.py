@@ -180,6 +180,9 @@ class RedisAdapter:
         node_id: str | None = None,
     ) -> None:
         self.node_id = node_id or secrets.token_hex(6)
+        self.url = url
+        self.prefix = prefix
+        """The deployment's key prefix: what else the cluster keeps in this Redis goes under it too."""
         self._prefix = prefix
         self._timeout = node_timeout
         self._redis = redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=10)

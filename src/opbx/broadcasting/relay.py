@@ -182,5 +182,7 @@ class OutboxRelay:
                     with contextlib.suppress(Exception):
                         await self._leader.close()
                     self._leader = None
+            # asyncio.timeout, not wait_for: 3.11's wait_for loses a cancel that meets a wake-up.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), _IDLE_POLL)
+                async with asyncio.timeout(_IDLE_POLL):
+                    await self._wakeup.wait()

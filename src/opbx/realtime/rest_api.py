@@ -21,6 +21,7 @@ from opbx.protocol.presence import UserId
 from opbx.protocol.rest import ApiError, Trigger, authenticate, parse_batch, parse_events_body, parse_info
 from opbx.realtime.health import memory_use
 from opbx.realtime.http import HttpRequest, HttpResponse, error_response, json_response
+from opbx.realtime.webhooks import WebhookSender
 
 if TYPE_CHECKING:
     from opbx.realtime.server import RealtimeServer
@@ -50,6 +51,8 @@ class HttpApi:
             # The `pusher` Python SDK (3.3.4) leaves out the /apps/{id} prefix here; its
             # app is then the one whose key signed the request.
             ("POST", re.compile(r"()/users/([^/]+)/terminate_connections"), self._terminate),
+            # Ours, not Pusher's: the webhook requests this cluster gave up on.
+            ("GET", re.compile(r"/apps/([^/]+)/webhooks/dead_letters"), self._dead_letters),
         ]
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
@@ -186,6 +189,30 @@ class HttpApi:
             raise ApiError(400, "Invalid user id")
         await self._server.adapter.terminate_user(app.id, UserId(user_id))
         return json_response(200, {})
+
+    async def _dead_letters(self, app: App, request: HttpRequest, _: list[str]) -> HttpResponse:
+        """The app's webhook requests given up on, newest first (``?limit=``, 100 by default)."""
+        try:
+            limit = int(request.query.get("limit", "100"))
+        except ValueError:
+            raise ApiError(400, "limit must be a whole number") from None
+        if not 1 <= limit <= 1000:
+            raise ApiError(400, "limit must be between 1 and 1000")
+        sender = self._server.webhooks
+        dead = await sender.dead_letters(app.id, limit) if isinstance(sender, WebhookSender) else []
+        letters = [
+            {
+                "id": letter.delivery.id,
+                "url": letter.delivery.url,
+                "reason": letter.reason,
+                "at_ms": int(letter.at * 1000),
+                "attempts": letter.delivery.attempts,
+                "last_error": letter.delivery.last_error,
+                "body": letter.delivery.body.decode(),
+            }
+            for letter in dead
+        ]
+        return json_response(200, {"dead_letters": letters})
 
 
 def _channel_name(app: App, name: str) -> ChannelName:

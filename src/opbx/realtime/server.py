@@ -22,6 +22,7 @@ from typing import Any
 
 from opbx.adapters import load_adapter
 from opbx.adapters.base import Adapter
+from opbx.adapters.redis import RedisAdapter
 from opbx.clock import Clock, SystemClock
 from opbx.protocol import messages
 from opbx.protocol.app import App, AppId, Limits
@@ -67,6 +68,9 @@ from opbx.realtime.namespace import Namespace
 from opbx.realtime.rest_api import HttpApi
 from opbx.realtime.tls import server_ssl_context
 from opbx.realtime.webhook_sink import NoWebhooks, WebhookSink
+from opbx.realtime.webhook_store import DeliveryStore, MemoryDeliveryStore
+from opbx.realtime.webhook_store_redis import RedisDeliveryStore
+from opbx.realtime.webhooks import WebhookSender
 
 __all__ = ["RealtimeServer"]
 
@@ -95,7 +99,7 @@ class RealtimeServer:
         self._sweeper: asyncio.Task[None] | None = None
         self._max_body_bytes = max(app.limits.max_request_body_bytes for app in self.apps)
         self.fanout: WriteCoalescer
-        self.webhooks: WebhookSink = NoWebhooks()
+        self.webhooks: WebhookSink = _webhooks_for(config, self.adapter)
         """Where cluster-wide transitions are reported to the apps' webhook URLs."""
         self.metrics = ServerMetrics(self)
         self._stopping = False
@@ -109,6 +113,7 @@ class RealtimeServer:
         loop = asyncio.get_running_loop()
         self.fanout = WriteCoalescer(loop)
         await self.adapter.start(self)
+        await self.webhooks.start()
         config = self.config
         tls = server_ssl_context(config.ssl_cert, config.ssl_key) if config.ssl_cert and config.ssl_key else None
         self._listener = await loop.create_server(
@@ -170,8 +175,11 @@ class RealtimeServer:
     async def stop(self) -> None:
         """Shut down (:meth:`begin_shutdown`), finish pending work within the grace, release cluster state."""
         self.begin_shutdown()
+        # Most of the grace for the releases and the webhooks they cause; the rest for closing.
+        deadline = time.monotonic() + 0.9 * self.config.shutdown_grace
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=self.config.shutdown_grace)
+        await self.webhooks.stop(max(0.0, deadline - time.monotonic()))
         for http in list(self._http_connections):
             http.close()
         await self.adapter.close()
@@ -592,6 +600,18 @@ def _log_refusal(connection: WebSocketConnection, refused: Refused) -> None:
 def _user_channels(user: SignedInUser) -> list[ChannelName]:
     """The internal channels a signed-in socket listens on: its user's, and its watchlist's."""
     return [user_channel(user.id), *(watchlist_channel(watched) for watched in user.watchlist)]
+
+
+def _webhooks_for(config: ServerConfig, adapter: Adapter) -> WebhookSink:
+    """A sender when an app has webhook targets; deliveries in Redis when the cluster is."""
+    if not any(app.webhooks for app in config.apps):
+        return NoWebhooks()
+    store: DeliveryStore
+    if isinstance(adapter, RedisAdapter):
+        store = RedisDeliveryStore(adapter.url, prefix=adapter.prefix)
+    else:
+        store = MemoryDeliveryStore()
+    return WebhookSender(list(config.apps), store, retry_window=config.webhook_retry_window)
 
 
 def _adapter_for(config: ServerConfig) -> Adapter:
