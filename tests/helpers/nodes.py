@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tests.helpers.apps import ALL_APPS, TEST_APP
 
+
 def _apps_toml(webhook_url: str | None) -> str:
     """The test apps as a config file; with ``webhook_url``, TEST_APP's webhooks go there."""
     blocks = []
