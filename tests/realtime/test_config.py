@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from opbx.protocol.webhooks import WebhookKind
 from opbx.realtime.config import DEFAULT_APP, ConfigError, load_config
 
 
@@ -79,6 +80,10 @@ def test_overrides_win() -> None:
     assert load_config(None, {}, port=9000, host=None).port == 9000
 
 
+HOOK = "[[apps]]\nid = '1'\nkey = 'k'\nsecret = 's'\n[[apps.webhooks]]\n"
+"""An app with a webhook target, to be completed."""
+
+
 @pytest.mark.parametrize(
     ("text", "named"),
     [
@@ -94,6 +99,34 @@ def test_overrides_win() -> None:
         ("[[apps]]\nid='1'\nkey='k'\nsecret='s'\n[[apps]]\nid='1'\nkey='j'\nsecret='s'\n", "share the id"),
         ("not toml [", "opbx.toml"),
         ("surprise = 1\n", "config: unknown setting(s) surprise"),
+        (
+            HOOK + "event_types = ['member_added']\n",
+            "apps[0].webhooks[0].url: missing",
+        ),
+        (
+            HOOK + "url = 'ftp://x.example'\n",
+            "apps[0].webhooks[0].url",
+        ),
+        (
+            HOOK + "url = 'https://x.example:99999/'\n",
+            "apps[0].webhooks[0].url: bad port",
+        ),
+        (
+            HOOK + "url = 'https://x.example'\nevent_types = ['member_joined']\n",
+            "unknown event type(s) 'member_joined'",
+        ),
+        (
+            HOOK + "url = 'https://x.example'\nheaders = { X-Pusher-Key = 'k' }\n",
+            "set by the server",
+        ),
+        (
+            HOOK + "url = 'https://x.example'\nbatch_ms = -1\n",
+            "apps[0].webhooks[0].batch_ms",
+        ),
+        (
+            HOOK + "url = 'https://x.example'\n[[apps.webhooks]]\nurl = 'https://x.example'\n",
+            "listed twice",
+        ),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, text: str, named: str) -> None:
@@ -104,3 +137,26 @@ def test_bad_settings_are_named(tmp_path: Path, text: str, named: str) -> None:
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "absent.toml", {})
+
+
+def test_webhook_targets(tmp_path: Path) -> None:
+    text = """[[apps]]
+id = "1"
+key = "k"
+secret = "s"
+[[apps.webhooks]]
+url = "https://hooks.example.com/pusher"
+event_types = ["member_added", "member_removed"]
+headers = { Authorization = "Bearer t" }
+batch_ms = 250
+[[apps.webhooks]]
+url = "http://10.0.0.7:8080/all"
+"""
+    (app,) = load_config(write(tmp_path, text), {}).apps
+    first, second = app.webhooks
+    assert first.url == "https://hooks.example.com/pusher"
+    assert first.event_types == {WebhookKind.MEMBER_ADDED, WebhookKind.MEMBER_REMOVED}
+    assert first.headers == (("Authorization", "Bearer t"),)
+    assert first.batch_ms == 250
+    assert second.event_types == frozenset(WebhookKind)
+    assert second.batch_ms == 0
