@@ -37,7 +37,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import orjson
-import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from opbx.adapters.base import (
@@ -53,6 +52,7 @@ from opbx.protocol.app import AppId
 from opbx.protocol.channels import ChannelName, channel_type
 from opbx.protocol.presence import PresenceMember, UserId
 from opbx.protocol.session import SocketId
+from opbx.redis_client import open_redis
 
 __all__ = ["RedisAdapter"]
 
@@ -185,7 +185,7 @@ class RedisAdapter:
         """The deployment's key prefix: what else the cluster keeps in this Redis goes under it too."""
         self._prefix = prefix
         self._timeout = node_timeout
-        self._redis = redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=10)
+        self._redis = open_redis(url)
         self._mirror = LocalAdapter()
         """This node's own state, for re-asserting it and for answering while Redis is away."""
         self._handler: AdapterHandler | None = None

@@ -24,9 +24,8 @@ import itertools
 import secrets
 from collections.abc import Sequence
 
-import redis.asyncio as redis
-
 from opbx.realtime.webhook_store import ClaimLost, DeadLetter, Delivery
+from opbx.redis_client import open_redis
 
 __all__ = ["RedisDeliveryStore"]
 
@@ -79,7 +78,7 @@ class RedisDeliveryStore:
         visibility_timeout: float = 60.0,
         dead_letter_limit: int = 100_000,
     ) -> None:
-        self._redis = redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=10)
+        self._redis = open_redis(url)
         self._prefix = f"{prefix}:webhooks"
         self._visibility = visibility_timeout
         self._dead_letter_limit = dead_letter_limit
