@@ -68,7 +68,7 @@ function makeApi(overrides: Partial<ApiClient> = {}): ApiClient & { calls: strin
   return Object.assign(api, { calls });
 }
 
-function setup(api: ApiClient) {
+function setup(api: ApiClient, subscribed: () => Promise<void> = () => Promise.resolve()) {
   let handlers!: RealtimeHandlers;
   const socket = { connect: vi.fn(), disconnect: vi.fn() };
   const close = vi.fn();
@@ -83,7 +83,7 @@ function setup(api: ApiClient) {
       expect(token).toBe("tok");
       expect(org).toBe(5);
       handlers = h;
-      return { socket, initialState: "connecting", close };
+      return { socket, initialState: "connecting", subscribed, close };
     },
   });
   return {
@@ -138,6 +138,21 @@ describe("DashboardController", () => {
     expect(s.clockOffsetMs).toBe(10_000);
     expect(s.recent.map((c) => c.call_id)).toEqual(["old"]);
     expect(s.stats?.answered).toBe(2);
+  });
+
+  it("reads the snapshot only once the channel is subscribed, so no event falls in between", async () => {
+    const subscription = deferred<void>();
+    const api = makeApi();
+    const h = setup(api, () => subscription.promise);
+    await h.controller.start();
+    h.handlers().onStateChange({ previous: "connecting", current: "connected" });
+    await flush();
+    expect(api.calls).not.toContain("active");
+    expect(h.state().connection.state).not.toBe("live");
+    subscription.resolve();
+    await flush();
+    expect(api.calls).toContain("active");
+    expect(h.state().connection.state).toBe("live");
   });
 
   it("applies live events directly and refreshes recent + stats after call.ended", async () => {

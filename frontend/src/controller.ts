@@ -17,6 +17,8 @@ import type { CallEvent, CallLog, Member, Statistics } from "./types";
 
 export const STATS_REFRESH_MS = 10_000;
 export const PRUNE_INTERVAL_MS = 250;
+/** How long a resync waits for the organization channel's subscription before retrying. */
+export const SUBSCRIBE_TIMEOUT_MS = 10_000;
 /** Coalesces the recent/stats refresh after bursts of call.ended. */
 export const ENDED_REFRESH_DEBOUNCE_MS = 250;
 export const RECENT_LIMIT = 10;
@@ -227,6 +229,8 @@ export class DashboardController {
     const recent = this.refreshRecent();
     const stats = this.refreshStats();
     try {
+      // Subscribed first, then the snapshot: every event after the snapshot is then buffered.
+      await this.realtime?.subscribed(SUBSCRIBE_TIMEOUT_MS);
       const active = await this.opts.api.activeCalls();
       if (this.stopped) return;
       this.applySnapshot(active.data ?? [], active.server_time);

@@ -18,6 +18,12 @@ export interface RealtimeHandle {
   socket: SocketControl;
   /** pusher-js' connection state right after creation. */
   initialState: string;
+  /**
+   * Resolves once the organization's channel is subscribed on the current connection
+   * (rejects after `ms`). A resync must wait for it: a snapshot read before the
+   * subscription exists could miss an event published in between.
+   */
+  subscribed(ms: number): Promise<void>;
   close(): void;
 }
 
@@ -52,14 +58,21 @@ export const connectRealtime: RealtimeFactory = (config, token, organizationId, 
     auth: { headers: { Authorization: `Bearer ${token}` } },
   });
   const pusher = echo.connector.pusher;
-  pusher.connection.bind("state_change", (change: { previous: string; current: string }) =>
-    handlers.onStateChange(change),
-  );
+  let isSubscribed = false;
+  let waiters: Array<() => void> = [];
+  pusher.connection.bind("state_change", (change: { previous: string; current: string }) => {
+    if (change.current !== "connected") isSubscribed = false; // pusher-js resubscribes on reconnect
+    handlers.onStateChange(change);
+  });
 
   const name = channelName(organizationId);
   echo
     .join(name)
-    .here((members: Member[]) => handlers.onHere(members))
+    .here((members: Member[]) => {
+      isSubscribed = true;
+      for (const wake of waiters.splice(0)) wake();
+      handlers.onHere(members);
+    })
     .joining((member: Member) => handlers.onJoining(member))
     .leaving((member: Member) => handlers.onLeaving(member))
     .listen(".call.initiated", (payload: CallEvent["payload"]) =>
@@ -78,6 +91,20 @@ export const connectRealtime: RealtimeFactory = (config, token, organizationId, 
       disconnect: () => pusher.disconnect(),
     },
     initialState: String(pusher.connection.state),
+    subscribed: (ms: number) =>
+      isSubscribed
+        ? Promise.resolve()
+        : new Promise<void>((resolve, reject) => {
+            const wake = (): void => {
+              clearTimeout(timer);
+              resolve();
+            };
+            const timer = setTimeout(() => {
+              waiters = waiters.filter((waiter) => waiter !== wake);
+              reject(new Error(`not subscribed to ${name} within ${ms} ms`));
+            }, ms);
+            waiters.push(wake);
+          }),
     close: () => {
       try {
         pusher.connection.unbind("state_change");
