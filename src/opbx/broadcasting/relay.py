@@ -73,7 +73,7 @@ class OutboxRelay:
                 .all()
             )
         waiting: set[int] = set()
-        sent = 0
+        sent: list[OutboxEvent] = []
         for event in pending:
             if event.organization_id in waiting:
                 continue
@@ -86,18 +86,28 @@ class OutboxRelay:
                 waiting.add(event.organization_id)
                 await self._failed(event, str(exc), now)
                 continue
-            await self._mark_sent(event)
-            sent += 1
-        return sent
+            sent.append(event)
+        await self._mark_sent(sent)
+        return len(sent)
 
-    async def _mark_sent(self, event: OutboxEvent) -> None:
+    async def _mark_sent(self, events: list[OutboxEvent]) -> None:
+        """Record a round's sent events in one transaction (one write lock, not one per event).
+
+        A crash before this commits re-sends them: at-least-once, as clients expect.
+        """
+        if not events:
+            return
         now = self._now()
         async with self._database.session() as session, session.begin():
             await session.execute(
                 update(OutboxEvent)
-                .where(OutboxEvent.id == event.id)
+                .where(OutboxEvent.id.in_([event.id for event in events]))
                 .values(sent_at=now, attempts=OutboxEvent.attempts + 1)
             )
+        for event in events:
+            self._log_sent(event, now)
+
+    def _log_sent(self, event: OutboxEvent, now: datetime) -> None:
         for channel in event.channels:
             log.info(
                 orjson.dumps(
