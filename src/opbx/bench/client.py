@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import cast
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 import orjson
 
@@ -50,6 +51,7 @@ class BenchClient(asyncio.Protocol):
         "established",
         "last_receive_ns",
         "lost",
+        "on_event",
         "socket_id",
         "transport",
     )
@@ -74,6 +76,8 @@ class BenchClient(asyncio.Protocol):
         """When the last marker arrived (``time.monotonic_ns``)."""
         self.chunks: list[tuple[int, bytes]] | None = None
         """``(receive time, bytes)`` of each chunk while counting, when kept."""
+        self.on_event: Callable[[dict[str, Any]], None] | None = None
+        """Called with every other message (channel events), parsed, when not counting."""
 
     # -- asyncio.Protocol -----------------------------------------------------------
 
@@ -112,11 +116,12 @@ class BenchClient(asyncio.Protocol):
 
     # -- Pusher ---------------------------------------------------------------------
 
-    def subscribe(self, channel: str) -> asyncio.Future[None]:
-        """Send ``pusher:subscribe``; the future resolves on ``subscription_succeeded``."""
+    def subscribe(self, channel: str, auth: Mapping[str, str] | None = None) -> asyncio.Future[None]:
+        """Send ``pusher:subscribe`` (with an authorizer's ``{auth, channel_data}``); the future
+        resolves on ``subscription_succeeded``."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._subscriptions[channel] = waiter
-        self._send({"event": "pusher:subscribe", "data": {"channel": channel}})
+        self._send({"event": "pusher:subscribe", "data": {"channel": channel, **(auth or {})}})
         return waiter
 
     def count(self, marker: bytes, *, keep_chunks: bool = False) -> None:
@@ -191,6 +196,8 @@ class BenchClient(asyncio.Protocol):
                 waiter.set_result(None)
         elif event in ("pusher:error", "pusher:subscription_error"):
             self._refused(message)
+        elif self.on_event is not None:
+            self.on_event(message)
 
     def _refused(self, message: dict[str, object]) -> None:
         error = ClientError(f"refused: {orjson.dumps(message.get('data')).decode()}")

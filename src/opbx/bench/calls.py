@@ -1,0 +1,286 @@
+"""``opbx bench-calls``: the call-presence backend under load, end to end.
+
+The whole system on its embedded defaults (``opbx serve``: SQLite, the in-process
+broadcaster) runs in a process of its own, on CPU 0; this bench runs on CPU 1. It signs in
+as the demo organization's admin, subscribes one socket to ``presence-org.{id}`` through
+the real ``/api/v1/broadcasting/auth``, and then posts signed Cloudonix ``call-initiated``
+webhooks, each for a new call:
+
+* **latency**: at a steady rate (100/s), the time from just before a webhook is posted to
+  the ``call.initiated`` event for that call arriving on the socket (so the figure includes
+  the HTTP request, the database transaction, the outbox relay and the fan-out);
+* **throughput**: back to back with a few requests in flight, the webhooks the one process
+  applies per second (each answered 200 ``applied`` and its event delivered).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from opbx.bench.client import BenchClient, connect
+from opbx.bench.latency import percentile
+from opbx.db.engine import Database
+from opbx.demo import DEMO_PASSWORD, DemoOrganization, seed_demo
+from opbx.telephony.ingest import sign_body
+
+__all__ = ["CallBenchResult", "result_json", "run_call_bench"]
+
+
+@dataclass
+class CallBenchResult:
+    """What one run measured; times in milliseconds."""
+
+    rate: float
+    latency_webhooks: int = 0
+    latency_delivered: int = 0
+    p50: float = 0.0
+    p90: float = 0.0
+    p99: float = 0.0
+    max: float = 0.0
+    throughput_in_flight: int = 0
+    throughput_seconds: float = 0.0
+    webhooks_applied: int = 0
+    webhooks_per_second: float = 0.0
+    events_delivered: int = 0
+    events_per_second: float = 0.0
+    """Events delivered over the time from the first webhook to the last event: the rate sustained end to end."""
+    refused: dict[int, int] = field(default_factory=dict)
+    """Webhook answers other than 200, by status (none expected)."""
+    pinned: bool = True
+
+    def report(self) -> str:
+        lines = [
+            "opbx bench-calls: the whole system (opbx serve: SQLite, in-process broadcaster) under webhooks",
+            f"  pinned              {'server CPU 0, bench CPU 1' if self.pinned else 'no'}",
+            f"latency: call-initiated webhooks at {self.rate:g}/s, webhook posted -> call.initiated on the socket",
+            f"  delivered           {self.latency_delivered} of {self.latency_webhooks}",
+            f"  p50 / p90 / p99     {self.p50:.2f} / {self.p90:.2f} / {self.p99:.2f} ms",
+            f"  max                 {self.max:.2f} ms",
+            f"throughput: {self.throughput_in_flight} webhooks in flight for {self.throughput_seconds:g} s",
+            f"  applied             {self.webhooks_applied} ({self.webhooks_per_second:,.0f}/s)",
+            f"  events delivered    {self.events_delivered} of {self.webhooks_applied}"
+            f" ({self.events_per_second:,.0f}/s to the last one)",
+        ]
+        if self.refused:
+            lines.append(f"  refused             {self.refused}")
+        return "\n".join(lines)
+
+    @property
+    def complete(self) -> bool:
+        return (
+            not self.refused
+            and self.latency_delivered == self.latency_webhooks
+            and self.events_delivered == self.webhooks_applied
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def _system(database_url: str, pin: bool) -> Iterator[tuple[int, int]]:
+    """``opbx serve`` in a process of its own; yields (API port, realtime port)."""
+    api_port, ws_port = _free_port(), _free_port()
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("OPBX_")},
+        "DATABASE_URL": database_url,
+        "OPBX_API_PORT": str(api_port),
+    }
+    command = [sys.executable, "-m", "opbx.cli", "serve", "--port", str(ws_port), "--no-metrics"]
+    process = subprocess.Popen(  # noqa: S603 - our own command, with our arguments
+        [*command, "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL
+    )
+    try:
+        if pin:
+            os.sched_setaffinity(process.pid, {0})
+            os.sched_setaffinity(0, {1})
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"opbx serve exited with {process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", api_port), timeout=0.2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("opbx serve did not start within 30 s") from None
+                time.sleep(0.1)
+        yield api_port, ws_port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+class _Driver:
+    """Posts signed webhooks and matches each call's event on the socket to its post."""
+
+    def __init__(self, http: httpx.AsyncClient, organization: DemoOrganization, client: BenchClient) -> None:
+        self._http = http
+        self._organization = organization
+        self.sent: dict[str, float] = {}
+        self.received: dict[str, float] = {}
+        self.refused: dict[int, int] = {}
+        self.applied = 0
+        self._arrived = asyncio.Event()
+        client.on_event = self._event
+
+    def _event(self, message: dict[str, Any]) -> None:
+        if message.get("event") != "call.initiated":
+            return
+        data = message.get("data")
+        payload = orjson.loads(data) if isinstance(data, str) else data
+        if isinstance(payload, dict):
+            self.received[str(payload.get("call_id"))] = time.perf_counter()
+        self._arrived.set()
+
+    async def post(self, index: int) -> str:
+        organization = self._organization
+        call_id = str(uuid.uuid4())
+        did = organization.dids[index % len(organization.dids)]
+        body = orjson.dumps(
+            {
+                "call_id": call_id,
+                "from": f"+1555{index % 10_000_000:07d}",
+                "to": did,
+                "did": did,
+                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "direction": "inbound",
+                "status": "initiated",
+            }
+        )
+        headers = {
+            "Content-Type": "application/json",
+            "X-Cloudonix-Signature": sign_body(organization.webhook_secret, body),
+        }
+        self.sent[call_id] = time.perf_counter()
+        response = await self._http.post(
+            f"/webhooks/cloudonix/call-initiated?org={organization.id}", content=body, headers=headers
+        )
+        if response.status_code == 200:
+            self.applied += 1
+        else:
+            self.refused[response.status_code] = self.refused.get(response.status_code, 0) + 1
+        return call_id
+
+    async def drain(self, call_ids: list[str], within: float = 5.0) -> None:
+        """Wait until each of ``call_ids`` has its event (or ``within`` seconds pass)."""
+        deadline = time.monotonic() + within
+        while any(call_id not in self.received for call_id in call_ids) and time.monotonic() < deadline:
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.2):
+                    await self._arrived.wait()
+
+
+async def _latency(driver: _Driver, result: CallBenchResult, duration: float, warmup: float) -> None:
+    interval = 1 / result.rate
+    start = time.perf_counter()
+    tasks: list[asyncio.Task[str]] = []
+    measured_from = int(warmup * result.rate)
+    total = int((warmup + duration) * result.rate)
+    for index in range(total):
+        delay = start + index * interval - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(driver.post(index)))
+    call_ids = list(await asyncio.gather(*tasks))[measured_from:]
+    await driver.drain(call_ids)
+    times = sorted(
+        round((driver.received[call_id] - driver.sent[call_id]) * 1_000_000)
+        for call_id in call_ids
+        if call_id in driver.received
+    )
+    result.latency_webhooks = len(call_ids)
+    result.latency_delivered = len(times)
+    if times:
+        result.p50, result.p90, result.p99 = (percentile(times, q) / 1000 for q in (0.5, 0.9, 0.99))
+        result.max = times[-1] / 1000
+
+
+async def _throughput(driver: _Driver, result: CallBenchResult, duration: float, in_flight: int) -> None:
+    result.throughput_in_flight, result.throughput_seconds = in_flight, duration
+    applied_before = driver.applied
+    call_ids: list[str] = []
+    deadline = time.perf_counter() + duration
+    counter = iter(range(10**9))
+
+    async def worker() -> None:
+        while time.perf_counter() < deadline:
+            call_ids.append(await driver.post(1_000_000 + next(counter)))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    elapsed = time.perf_counter() - started
+    await driver.drain(call_ids, within=60.0)  # the relay may be behind the webhooks: let it catch up
+    result.webhooks_applied = driver.applied - applied_before
+    result.webhooks_per_second = result.webhooks_applied / elapsed
+    arrivals = [driver.received[call_id] for call_id in call_ids if call_id in driver.received]
+    result.events_delivered = len(arrivals)
+    if arrivals:
+        result.events_per_second = len(arrivals) / (max(arrivals) - started)
+
+
+async def run_call_bench(
+    *, rate: float = 100.0, duration: float = 10.0, warmup: float = 2.0, in_flight: int = 8, pin: bool = True
+) -> CallBenchResult:
+    """Start the system, measure latency then throughput, stop it; see the module doc."""
+    result = CallBenchResult(rate=rate, pinned=pin)
+    with tempfile.TemporaryDirectory(prefix="opbx-bench-calls-") as directory:
+        database_url = f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
+        database = Database(database_url)
+        await database.migrate()
+        organization = await seed_demo(database)
+        await database.dispose()
+        with _system(database_url, pin) as (api_port, ws_port):
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as http:
+                login = await http.post(
+                    "/api/v1/auth/login", json={"email": organization.emails[0], "password": DEMO_PASSWORD}
+                )
+                login.raise_for_status()
+                token = login.json()["token"]
+                config = (await http.get("/api/v1/realtime/config")).json()
+                client = await connect("127.0.0.1", ws_port, config["key"])
+                try:
+                    channel = f"presence-org.{organization.id}"
+                    auth = await http.post(
+                        "/api/v1/broadcasting/auth",
+                        data={"socket_id": client.socket_id, "channel_name": channel},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                    auth.raise_for_status()
+                    await asyncio.wait_for(client.subscribe(channel, auth.json()), 10)
+                    driver = _Driver(http, organization, client)
+                    await _latency(driver, result, duration, warmup)
+                    await _throughput(driver, result, duration, in_flight)
+                    result.refused = driver.refused
+                finally:
+                    client.close()
+    return result
+
+
+def result_json(result: CallBenchResult) -> bytes:
+    return orjson.dumps(asdict(result), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
