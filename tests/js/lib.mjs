@@ -19,6 +19,8 @@ function required(name) {
 export const settings = {
   host: process.env.OPBX_WS_HOST || '127.0.0.1',
   port: Number(required('OPBX_WS_PORT')),
+  // Several nodes of a cluster: the clients take them in turn, in the order they are made.
+  ports: (process.env.OPBX_WS_PORTS || required('OPBX_WS_PORT')).split(',').map(Number),
   key: required('OPBX_APP_KEY'),
   authEndpoint: required('OPBX_AUTH_ENDPOINT'),
   userAuthEndpoint: required('OPBX_USER_AUTH_ENDPOINT'),
@@ -162,11 +164,18 @@ class Recorder {
   }
 }
 
+let clientsMade = 0;
+
+// The port of the next client: the nodes of OPBX_WS_PORTS in turn (one node by default).
+function nextPort() {
+  return settings.ports[clientsMade++ % settings.ports.length];
+}
+
 function pusherOptions(user) {
   const headers = user === undefined ? {} : { 'X-Opbx-User': String(user) };
   return {
     wsHost: settings.host,
-    wsPort: settings.port,
+    wsPort: nextPort(),
     forceTLS: false,
     enabledTransports: ['ws'],
     disableStats: true,
@@ -185,7 +194,7 @@ function observeConnection(recorder, pusher) {
     recorder.record({ type: 'state', previous, current });
   });
   connection.bind('connected', () => {
-    recorder.record({ type: 'connected', socket_id: connection.socket_id });
+    recorder.record({ type: 'connected', socket_id: connection.socket_id, port: pusher.config?.wsPort ?? null });
     // The WebSocket itself, for its close code: pusher-js keeps it to itself.
     const socket = connection.connection?.transport?.socket;
     socket?.addEventListener('close', (event) => {
@@ -286,7 +295,7 @@ export class EchoClient extends Recorder {
       Pusher,
       key: settings.key,
       wsHost: settings.host,
-      wsPort: settings.port,
+      wsPort: nextPort(),
       forceTLS: false,
       enabledTransports: ['ws'],
       disableStats: true,

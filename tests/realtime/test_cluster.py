@@ -19,7 +19,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.helpers.apps import SMALL_APP, TEST_APP
+from tests.helpers.auth_endpoint import AuthEndpoint
 from tests.helpers.http_api import api_request
+from tests.helpers.node_scenario import find_node, run_scenario
 from tests.helpers.nodes import Node, PrivateRedis
 from tests.helpers.pusher_client import PusherClient
 from tests.helpers.redis import REDIS_URL, delete_prefix, unique_prefix
@@ -207,3 +209,45 @@ async def test_nodes_survive_redis_dying_and_catch_up(tmp_path: Path, nodes: Nod
             raise AssertionError("node b never heard node a again")
     finally:
         redis_server.kill()
+
+
+async def test_laravel_echo_presence_across_two_nodes(nodes: NodeFactory) -> None:
+    """The JS presence scenario with its sockets spread over two nodes (a, b2 on one; b1, c
+    on the other): here, joining and leaving exactly as on one server."""
+    a, b = nodes(), nodes()
+    signer = sdk(a)
+    endpoint = AuthEndpoint(signer, forger=pusher.Pusher(app_id=TEST_APP.id, key=KEY, secret="not-" + SECRET))
+    endpoint.start()
+    call_data = {"call_id": "c-7", "from": "+15550100"}
+
+    async def trigger(_: dict[str, Any]) -> None:
+        await asyncio.to_thread(signer.trigger, "presence-org.1", "call.initiated", call_data)
+
+    try:
+        t = await run_scenario(
+            find_node(),
+            "presence",
+            port=a.port,
+            key=KEY,
+            channel_auth_url=endpoint.channel_auth_url,
+            user_auth_url=endpoint.user_auth_url,
+            on_ready={"trigger": trigger},
+            extra_env={"OPBX_WS_PORTS": f"{a.port},{b.port}"},
+        )
+    finally:
+        endpoint.stop()
+        signer._pusher_client.http.session.close()
+    assert t.outcome == "done", t.describe()
+    assert endpoint.errors == []
+    ports = {record["client"]: record["port"] for record in t.records if record.get("type") == "connected"}
+    assert ports == {"a": a.port, "b1": b.port, "b2": a.port, "c": b.port}
+
+    def ids(records: list[dict[str, Any]]) -> list[int]:
+        return sorted(member["id"] for member in records)
+
+    assert ids(next(iter(t.of("c", "here")))["members"]) == [1, 2, 3]
+    # User 2 has sockets on both nodes: one joining when the first arrives, one leaving at the last.
+    assert [record["member"]["id"] for record in t.of("a", "joining")] == [2, 3]
+    assert [record["member"]["id"] for record in t.of("a", "leaving")] == [3, 2]
+    for client in ("a", "b1", "b2", "c"):
+        assert t.events(client, "presence-org.1") == [(".call.initiated", call_data)]
