@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-from opbx.protocol.app import App, AppId
-from opbx.protocol.webhooks import WebhookEvent
+from opbx.protocol.app import WebhookTarget
 from opbx.realtime.config import ConfigError, load_config
-from opbx.realtime.counters import WebhookCounters
 from opbx.realtime.metrics import DEFAULT_METRICS_PORT, CountsWebhooks
 from opbx.realtime.server import RealtimeServer
 from tests.conftest import ServerFactory
@@ -21,6 +19,7 @@ from tests.helpers.http_api import api_request
 from tests.helpers.plain_http import get
 from tests.helpers.pusher_client import PusherClient
 from tests.helpers.scrape import Samples, scrape, scrape_until, value
+from tests.helpers.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.integration
 
@@ -128,33 +127,23 @@ async def test_api_answers_are_counted_by_status_and_proven_app(server: Realtime
     assert sum(v for (name, _), v in samples.items() if name == api) == 3  # health checks are not counted
 
 
-class CountingSink:
-    """A webhook sender that counts, as the metrics hook expects (the real one is not wired yet)."""
-
-    def __init__(self) -> None:
-        self.webhook_counters: dict[AppId, WebhookCounters] = {APP: WebhookCounters(delivered=5, failed=2)}
-
-    def emit(self, app: App, event: WebhookEvent) -> None:
-        pass
-
-    async def start(self) -> None:
-        pass
-
-    async def stop(self, grace: float) -> None:
-        pass
-
-
-async def test_webhook_counts_are_read_from_the_sender(server: RealtimeServer) -> None:
-    samples = await scrape(port_of(server))
-    assert value(samples, "opbx_webhooks_delivered_total", app_id=APP) == 0  # no sender that counts
-    sink = CountingSink()
-    assert isinstance(sink, CountsWebhooks)
-    counters: Mapping[AppId, WebhookCounters] = sink.webhook_counters
-    server.webhooks = sink
-    samples = await scrape(port_of(server))
-    assert value(samples, "opbx_webhooks_delivered_total", app_id=APP) == counters[APP].delivered
-    assert value(samples, "opbx_webhooks_failed_total", app_id=APP) == 2
-    assert value(samples, "opbx_webhooks_failed_total", app_id=QUIET_APP.id) == 0
+async def test_webhook_deliveries_and_failures_are_counted(make_server: ServerFactory) -> None:
+    receiver = await WebhookReceiver(answer=lambda number: 500 if number == 0 else 200).start()
+    try:
+        app = dataclasses.replace(TEST_APP, webhooks=(WebhookTarget(receiver.url),))
+        server = await make_server(apps=(app, QUIET_APP))
+        assert isinstance(server.webhooks, CountsWebhooks)
+        client = await PusherClient.connect(server.port, app.key)
+        await client.subscribe("news")  # channel_occupied: refused once (500), then accepted
+        await receiver.wait_for(lambda r: len(r.accepted()) == 1)
+        samples = await scrape_until(
+            port_of(server), lambda s: value(s, "opbx_webhooks_delivered_total", app_id=app.id) == 1
+        )
+        assert value(samples, "opbx_webhooks_failed_total", app_id=app.id) == 1
+        assert value(samples, "opbx_webhooks_failed_total", app_id=QUIET_APP.id) == 0  # it has no webhooks
+        await client.close()
+    finally:
+        await receiver.stop()
 
 
 async def test_readiness_and_process_figures_are_exported(server: RealtimeServer) -> None:
