@@ -69,23 +69,26 @@ def _add_server_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _print_banner(config: ServerConfig, port: int, metrics_port: int | None = None) -> None:
+    """How to connect, written at once (workers print at the same time)."""
+    lines: list[str] = []
     host = _display_host(config.host)
     tls = config.ssl_cert is not None
     ws, http = ("wss", "https") if tls else ("ws", "http")
-    print(f"OpBX realtime server (Pusher protocol 7) on {ws}://{host}:{port} and {http}://{host}:{port}", flush=True)
+    lines.append(f"OpBX realtime server (Pusher protocol 7) on {ws}://{host}:{port} and {http}://{host}:{port}")
     for app in config.apps:
         state = "" if app.enabled else " (disabled)"
-        print(f"  app id={app.id} key={app.key}{state}", flush=True)
+        lines.append(f"  app id={app.id} key={app.key}{state}")
         ports = f"wssPort: {port}, forceTLS: true" if tls else f"wsPort: {port}, forceTLS: false"
-        print(f"    pusher-js: new Pusher('{app.key}', {{wsHost: '{host}', {ports},", flush=True)
-        print(f"               enabledTransports: ['{ws}'], cluster: ''}})", flush=True)
-        print(f"    pusher (Python): pusher.Pusher(app_id='{app.id}', key='{app.key}', secret=..., ", flush=True)
-        print(f"               host='{host}', port={port}, ssl={tls})", flush=True)
+        lines.append(f"    pusher-js: new Pusher('{app.key}', {{wsHost: '{host}', {ports},")
+        lines.append(f"               enabledTransports: ['{ws}'], cluster: ''}})")
+        lines.append(f"    pusher (Python): pusher.Pusher(app_id='{app.id}', key='{app.key}', secret=..., ")
+        lines.append(f"               host='{host}', port={port}, ssl={tls})")
     if metrics_port is not None:
         metrics_host = _display_host(config.metrics_host or config.host)
-        print(f"  metrics: http://{metrics_host}:{metrics_port}/metrics", flush=True)
+        lines.append(f"  metrics: http://{metrics_host}:{metrics_port}/metrics")
     if DEFAULT_APP in config.apps:
-        print("  (development credentials: set OPBX_APP_ID/KEY/SECRET or a config file)", flush=True)
+        lines.append("  (development credentials: set OPBX_APP_ID/KEY/SECRET or a config file)")
+    print("\n".join(lines), flush=True)
 
 
 async def _until_signalled() -> None:
