@@ -18,15 +18,15 @@ run_server() { # port, extra args...
 $B bench --spawn --no-pin --scenario throughput --label "1 process, local adapter" --json $OUT/local.json > $OUT/local.txt 2>&1
 # 2. throughput, one process on Redis
 pid=$(run_server 7001); wait_port 7001
-c0=$(python3 scripts/cpu_seconds.py $pid)
+c0=$(.venv/bin/python scripts/cpu_seconds.py $pid)
 $B bench --port 7001 --no-pin --scenario throughput --label "1 process, redis adapter" --json $OUT/redis1.json > $OUT/redis1.txt 2>&1
-echo "redis1 server cpu $(python3 scripts/cpu_seconds.py $pid) - $c0" >> $OUT/cpu.txt
+echo "redis1 server cpu $(.venv/bin/python scripts/cpu_seconds.py $pid) - $c0" >> $OUT/cpu.txt
 kill $pid; wait $pid 2>/dev/null
 # 3. throughput, two workers on Redis
 pid=$(run_server 7002 --workers 2); wait_port 7002; sleep 1
-c0=$(python3 scripts/cpu_seconds.py $pid)
+c0=$(.venv/bin/python scripts/cpu_seconds.py $pid)
 $B bench --port 7002 --no-pin --scenario throughput --label "2 workers, redis adapter" --json $OUT/redis2.json > $OUT/redis2.txt 2>&1
-echo "redis2 server cpu $(python3 scripts/cpu_seconds.py $pid) - $c0" >> $OUT/cpu.txt
+echo "redis2 server cpu $(.venv/bin/python scripts/cpu_seconds.py $pid) - $c0" >> $OUT/cpu.txt
 kill $pid; wait $pid 2>/dev/null
 # 4. latency: same node (redis) and cross-node (two nodes, publish through the other)
 a=$(OPBX_ADAPTER=redis OPBX_REDIS_PREFIX=bench-x $B realtime --port 7101 --no-metrics --log-level warning > $OUT/a.log 2>&1 & echo $!)

@@ -74,14 +74,7 @@ class PusherClient:
             data["auth"] = channel_auth(key, secret, self.socket_id, channel, encoded)
         if encoded is not None:
             data["channel_data"] = encoded
-        await self.send("pusher:subscribe", data)
-        while True:
-            message = await self.next()
-            if message.get("channel") == channel and message["event"] in (
-                "pusher_internal:subscription_succeeded",
-                "pusher:subscription_error",
-            ):
-                return message
+        return await self.subscribe_signed(channel, data)
 
     async def subscribe_signed(self, channel: str, auth: dict[str, Any]) -> dict[str, Any]:
         """Subscribe with an ``{auth, channel_data?}`` answer from an authorization endpoint."""

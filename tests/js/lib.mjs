@@ -171,8 +171,8 @@ function nextPort() {
   return settings.ports[clientsMade++ % settings.ports.length];
 }
 
-function pusherOptions(user) {
-  const headers = user === undefined ? {} : { 'X-Opbx-User': String(user) };
+// Where and how every test client connects (pusher-js and laravel-echo alike).
+function connectionOptions() {
   return {
     wsHost: settings.host,
     wsPort: nextPort(),
@@ -180,6 +180,13 @@ function pusherOptions(user) {
     enabledTransports: ['ws'],
     disableStats: true,
     cluster: 'opbx-test',
+  };
+}
+
+function pusherOptions(user) {
+  const headers = user === undefined ? {} : { 'X-Opbx-User': String(user) };
+  return {
+    ...connectionOptions(),
     channelAuthorization: { endpoint: settings.authEndpoint, transport: 'ajax', headers },
     userAuthentication: { endpoint: settings.userAuthEndpoint, transport: 'ajax', headers },
   };
@@ -294,12 +301,7 @@ export class EchoClient extends Recorder {
       broadcaster: 'pusher',
       Pusher,
       key: settings.key,
-      wsHost: settings.host,
-      wsPort: nextPort(),
-      forceTLS: false,
-      enabledTransports: ['ws'],
-      disableStats: true,
-      cluster: 'opbx-test',
+      ...connectionOptions(),
       authEndpoint: settings.authEndpoint,
       auth: { headers: token ? { Authorization: `Bearer ${token}` } : { 'X-Opbx-User': String(user) } },
     });

@@ -183,7 +183,6 @@ class RedisAdapter:
         self.url = url
         self.prefix = prefix
         """The deployment's key prefix: what else the cluster keeps in this Redis goes under it too."""
-        self._prefix = prefix
         self._timeout = node_timeout
         self._redis = open_redis(url)
         self._mirror = LocalAdapter()
@@ -216,7 +215,7 @@ class RedisAdapter:
     # -- keys ---------------------------------------------------------------------
 
     def _key(self, *parts: str) -> str:
-        return ":".join((self._prefix, *parts))
+        return ":".join((self.prefix, *parts))
 
     @property
     def _bus(self) -> str:

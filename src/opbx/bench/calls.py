@@ -18,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +33,7 @@ import orjson
 
 from opbx.bench.client import BenchClient, connect
 from opbx.bench.latency import percentile
+from opbx.bench.target import ServerProcess, free_port, wait_until_listening
 from opbx.db.engine import Database
 from opbx.demo import DEMO_PASSWORD, DemoOrganization, seed_demo
 from opbx.telephony.ingest import sign_body
@@ -90,49 +89,28 @@ class CallBenchResult:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def _system(database_url: str, pin: bool) -> Iterator[tuple[int, int]]:
     """``opbx serve`` in a process of its own; yields (API port, realtime port)."""
-    api_port, ws_port = _free_port(), _free_port()
+    api_port, ws_port = free_port("127.0.0.1"), free_port("127.0.0.1")
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("OPBX_")},
         "DATABASE_URL": database_url,
         "OPBX_API_PORT": str(api_port),
     }
     command = [sys.executable, "-m", "opbx.cli", "serve", "--port", str(ws_port), "--no-metrics"]
-    process = subprocess.Popen(  # noqa: S603 - our own command, with our arguments
+    popen = subprocess.Popen(  # noqa: S603 - our own command, with our arguments
         [*command, "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL
     )
+    server = ServerProcess(popen.pid, "opbx serve", popen)
     try:
+        wait_until_listening("127.0.0.1", api_port, 30, popen)
         if pin:
-            os.sched_setaffinity(process.pid, {0})
+            server.pin(0)
             os.sched_setaffinity(0, {1})
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"opbx serve exited with {process.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", api_port), timeout=0.2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("opbx serve did not start within 30 s") from None
-                time.sleep(0.1)
         yield api_port, ws_port
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        server.stop(15)
 
 
 class _Driver:

@@ -176,9 +176,10 @@ class RealtimeServer:
         """Shut down (:meth:`begin_shutdown`), finish pending work within the grace, release cluster state."""
         self.begin_shutdown()
         # Most of the grace for the releases and the webhooks they cause; the rest for closing.
-        deadline = time.monotonic() + 0.9 * self.config.shutdown_grace
+        budget = 0.9 * self.config.shutdown_grace
+        deadline = time.monotonic() + budget
         if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=self.config.shutdown_grace)
+            await asyncio.wait(set(self._tasks), timeout=budget)
         await self.webhooks.stop(max(0.0, deadline - time.monotonic()))
         for http in list(self._http_connections):
             http.close()

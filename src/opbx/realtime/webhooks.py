@@ -101,11 +101,8 @@ class WebhookSender:
         self._outbox: list[Delivery] = []
         self._outbox_ready = asyncio.Event()
         self._pusher: asyncio.Task[None] | None = None
-        self._stopping = False
         self._closing = False
         """Set when the grace is over: the tasks finish what they are doing and return."""
-        self.dead: int = 0
-        """Deliveries given up on by this node since it started."""
 
     @property
     def webhook_counters(self) -> Mapping[AppId, WebhookCounters]:
@@ -150,7 +147,6 @@ class WebhookSender:
         With a durable store what is left is sent later by another node or after a restart;
         with the memory store it is logged as lost.
         """
-        self._stopping = True
         for lane in self._lanes.values():
             self._close_batch(lane)
             lane.wake.set()
@@ -247,7 +243,6 @@ class WebhookSender:
             delivery.last_error = error
             if self._clock() - delivery.first_attempt >= self._retry_window:
                 self._bury_log(delivery, error)
-                self.dead += 1
                 await self._store.bury(delivery, DeadLetter(delivery, f"failed for {self._retry_window:g}s", now))
                 return
             delay = retry_delay(delivery.attempts, base=self._retry_base)
