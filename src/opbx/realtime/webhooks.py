@@ -161,7 +161,10 @@ class WebhookSender:
             lane.wake.set()
         self._outbox_ready.set()
         tasks = [task for task in (self._pusher, *(lane.task for lane in self._lanes.values())) if task is not None]
-        _, unfinished = await asyncio.wait(tasks, timeout=_REQUEST_TIMEOUT + 1) if tasks else (set(), set())
+        # A request still in flight gets what is left of the grace (half a second at least);
+        # then it is cancelled (with Redis, its claim expires and another node sends it).
+        remaining = max(0.5, deadline - time.monotonic())
+        _, unfinished = await asyncio.wait(tasks, timeout=remaining) if tasks else (set(), set())
         for task in unfinished:
             task.cancel()
         if not self._store.durable:
