@@ -359,7 +359,7 @@ def _parser() -> argparse.ArgumentParser:
     realtime.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("OPBX_WORKERS", "1")),
+        default=os.environ.get("OPBX_WORKERS", "1"),  # argparse converts (and names a bad value)
         help="processes sharing the port over the Redis adapter (default 1, or OPBX_WORKERS)",
     )
     _add_server_arguments(realtime)
