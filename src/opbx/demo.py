@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from opbx.accounts.passwords import hash_password
 from opbx.db.engine import Database
-from opbx.db.models import Did, Extension, Organization, User
+from opbx.db.models import Organization
+from opbx.directory import numbers, organizations, users
+from opbx.directory.scope import Actor, transaction
 
 __all__ = ["DEMO_PASSWORD", "DemoOrganization", "seed_demo"]
 
@@ -27,6 +28,7 @@ _PEOPLE = (
 )
 _NUMBERS = ("+15550100100", "+15550100200", "+15550100300")
 """The demo's DIDs: the first rings the front desk (extension 101), the others a queue."""
+_SEEDER = Actor(label="opbx serve --demo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,45 +40,32 @@ class DemoOrganization:
     emails: tuple[str, ...]
 
 
+async def _create(database: Database, webhook_secret: str) -> int:
+    """The organization, its people with their extensions, and its numbers, as an operator would."""
+    async with transaction(database, _SEEDER, datetime.now(UTC)) as scope:
+        organization = await organizations.create(scope, DEMO_NAME, webhook_secret)
+        extension_ids = []
+        for name, email, role, number in _PEOPLE:
+            user = await users.create(scope, organization.id, email=email, name=name, role=role, password=DEMO_PASSWORD)
+            extension = await numbers.create_extension(scope, organization.id, number, user.id)
+            extension_ids.append(extension.id)
+        for index, phone_number in enumerate(_NUMBERS):
+            await numbers.create_did(scope, organization.id, phone_number, extension_ids[0] if index == 0 else None)
+        return organization.id
+
+
 async def seed_demo(database: Database, *, webhook_secret: str = "demo-webhook-secret") -> DemoOrganization:  # noqa: S107
     """Create the demo organization unless it exists; return what the simulator needs."""
-    now = datetime.now(UTC)
-    async with database.session() as session, session.begin():
-        organization = (
-            await session.execute(select(Organization).where(Organization.name == DEMO_NAME))
-        ).scalar_one_or_none()
-        if organization is None:
-            organization = Organization(name=DEMO_NAME, webhook_secret=webhook_secret, created_at=now)
-            session.add(organization)
-            await session.flush()
-            password_hash = hash_password(DEMO_PASSWORD)
-            extensions = []
-            for name, email, role, number in _PEOPLE:
-                user = User(
-                    organization_id=organization.id,
-                    name=name,
-                    email=email,
-                    role=role,
-                    password_hash=password_hash,
-                    created_at=now,
-                )
-                session.add(user)
-                await session.flush()
-                extension = Extension(organization_id=organization.id, number=number, user_id=user.id)
-                session.add(extension)
-                extensions.append(extension)
-            await session.flush()
-            for index, phone_number in enumerate(_NUMBERS):
-                routed = extensions[0].id if index == 0 else None
-                session.add(Did(organization_id=organization.id, phone_number=phone_number, extension_id=routed))
-        dids = (await session.execute(select(Did.phone_number).where(Did.organization_id == organization.id))).scalars()
-        numbers = (
-            await session.execute(select(Extension.number).where(Extension.organization_id == organization.id))
-        ).scalars()
-        return DemoOrganization(
-            id=organization.id,
-            webhook_secret=organization.webhook_secret,
-            dids=tuple(sorted(dids)),
-            extensions=tuple(sorted(numbers)),
-            emails=tuple(email for _, email, _, _ in _PEOPLE),
-        )
+    async with database.session() as session:
+        organization_id = await session.scalar(select(Organization.id).where(Organization.name == DEMO_NAME))
+    if organization_id is None:
+        organization_id = await _create(database, webhook_secret)
+    async with transaction(database, _SEEDER, datetime.now(UTC)) as scope:
+        plan = await organizations.number_plan(scope, organization_id)
+    return DemoOrganization(
+        id=plan.organization_id,
+        webhook_secret=plan.webhook_secret,
+        dids=plan.dids,
+        extensions=plan.extensions,
+        emails=tuple(email for _, email, _, _ in _PEOPLE),
+    )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import socket
 from collections.abc import Generator
 from dataclasses import dataclass
 
@@ -25,11 +27,13 @@ from opbx.broadcasting.log import LogBroadcaster, NullBroadcaster
 from opbx.broadcasting.pusher import PusherBroadcaster
 from opbx.broadcasting.relay import OutboxRelay
 from opbx.clock import Clock, SystemClock
+from opbx.configuration import StartupError, port_in_use
 from opbx.db.engine import Database
+from opbx.realtime.config import ServerConfig
 from opbx.realtime.server import RealtimeServer
 from opbx.telephony.service import CallService
 
-__all__ = ["Backend", "HttpServer", "make_broadcaster", "start_backend"]
+__all__ = ["Backend", "Embedded", "HttpServer", "make_broadcaster", "start_backend", "start_embedded"]
 
 log = logging.getLogger("opbx")
 
@@ -105,16 +109,41 @@ class _QuietSignals(uvicorn.Server):
         yield
 
 
+def _listening_socket(host: str, port: int, setting: str) -> socket.socket:
+    """A bound socket for uvicorn, so a taken port is a StartupError here, not uvicorn's exit."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise StartupError(f"{setting}: cannot listen on {host!r} ({exc.strerror})") from None
+    listener = socket.socket(family, kind, protocol)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+    except OSError as exc:
+        listener.close()
+        raise port_in_use(exc, host, port, setting) or StartupError(
+            f"{setting}: cannot listen on {host}:{port} ({exc.strerror})"
+        ) from None
+    listener.set_inheritable(True)
+    return listener
+
+
 class HttpServer:
     """An ASGI app served by uvicorn on the running event loop."""
 
-    def __init__(self, app: Starlette, host: str, port: int, *, log_level: str = "warning") -> None:
+    def __init__(
+        self, app: Starlette, host: str, port: int, *, log_level: str = "warning", setting: str = "OPBX_API_PORT"
+    ) -> None:
         config = uvicorn.Config(app, host=host, port=port, lifespan="off", log_level=log_level, access_log=False)
         self._server = _QuietSignals(config)
         self._task: asyncio.Task[None] | None = None
+        self._host, self._port, self._setting = host, port, setting
 
     async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._server.serve())
+        listener = _listening_socket(self._host, self._port, self._setting)
+        self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[listener]))
         while not self._server.started:
             if self._task.done():
                 self._task.result()  # start-up failed: raise its error
@@ -130,3 +159,41 @@ class HttpServer:
         self._server.should_exit = True
         if self._task is not None:
             await self._task
+
+
+@dataclass
+class Embedded:
+    """``opbx serve``: the realtime server, the backend and its HTTP server in one process."""
+
+    realtime: RealtimeServer
+    backend: Backend
+    http: HttpServer
+
+    async def stop(self) -> None:
+        """Stop the API first, then the realtime server within its grace period."""
+        await self.http.stop()
+        await self.backend.stop()
+        try:
+            await asyncio.wait_for(self.realtime.stop(), self.realtime.config.shutdown_grace)
+        except TimeoutError:
+            log.warning("shutdown took longer than shutdown_grace (%gs)", self.realtime.config.shutdown_grace)
+
+
+async def start_embedded(config: ServerConfig, settings: BackendSettings, *, advertise_port: bool = True) -> Embedded:
+    """Start the whole system; unless ``advertise_port`` is off, browsers are sent to the realtime port bound."""
+    realtime = RealtimeServer(config)
+    await realtime.start()
+    try:
+        if advertise_port:
+            settings = dataclasses.replace(settings, ws_port=realtime.port)
+        backend = await start_backend(settings, realtime=realtime)
+        try:
+            http = HttpServer(backend.api, settings.api_host, settings.api_port)
+            await http.start()
+        except BaseException:
+            await backend.stop()
+            raise
+    except BaseException:
+        await realtime.stop()
+        raise
+    return Embedded(realtime, backend, http)

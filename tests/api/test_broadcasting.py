@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
+from opbx.configuration import DEFAULT_APP
 from opbx.protocol.signing import channel_auth, user_auth, verify_channel_auth
-from opbx.realtime.config import DEFAULT_APP
 from tests.api.conftest import bearer, token_for
 from tests.helpers.world import World
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from opbx.configuration import DEFAULT_APP, ConfigError
 from opbx.protocol.webhooks import WebhookKind
-from opbx.realtime.config import DEFAULT_APP, ConfigError, load_config
+from opbx.realtime.config import load_config
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from opbx.adapters.redis import RedisAdapter
-from opbx.realtime.config import ConfigError, load_config
+from opbx.configuration import ConfigError
+from opbx.realtime.config import load_config
 from opbx.realtime.health import adapter_connected, memory_limit, memory_use, resident_memory
 from opbx.realtime.server import RealtimeServer
 from tests.conftest import ServerFactory

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from opbx.configuration import ConfigError
 from opbx.protocol.app import WebhookTarget
-from opbx.realtime.config import ConfigError, load_config
+from opbx.realtime.config import load_config
 from opbx.realtime.metrics import DEFAULT_METRICS_PORT, CountsWebhooks
 from opbx.realtime.server import RealtimeServer
 from tests.conftest import ServerFactory

@@ -11,8 +11,9 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
+from opbx.configuration import ConfigError
 from opbx.protocol.app import App, AppId
-from opbx.realtime.config import ConfigError, load_config
+from opbx.realtime.config import load_config
 from opbx.realtime.server import RealtimeServer
 from tests.conftest import ServerFactory
 from tests.helpers.apps import TEST_APP

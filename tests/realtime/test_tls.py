@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import websockets
 
-from opbx.realtime.config import ConfigError, load_config
+from opbx.configuration import ConfigError
+from opbx.realtime.config import load_config
 from tests.conftest import ServerFactory
 from tests.helpers.apps import TEST_APP
 from tests.helpers.http_api import api_request

@@ -50,7 +50,7 @@ async def resolve_token(session: AsyncSession, token: str, now: datetime) -> Aut
     if row is None:
         return None
     api_token, user, organization = row
-    if api_token.revoked_at is not None or api_token.expires_at <= now:
+    if api_token.revoked_at is not None or api_token.expires_at <= now or user.disabled_at is not None:
         return None
     return Authenticated(user=user, organization=organization)
 

@@ -78,6 +78,10 @@ class PresenceJoin:
 class Adapter(Protocol):
     """The cluster's bus and shared state; every method is safe to call concurrently."""
 
+    @property
+    def node_id(self) -> str | None:
+        """This node's id in the cluster; None when there is no cluster (one process)."""
+
     async def start(self, handler: AdapterHandler) -> None:
         """Connect and start calling ``handler`` for messages from the cluster."""
 

@@ -43,6 +43,8 @@ class _AppState:
 class LocalAdapter:
     """One process, no network: ``publish`` calls straight back into the handler."""
 
+    node_id: str | None = None
+
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock = clock or SystemClock()
         self._handler: AdapterHandler | None = None

@@ -62,6 +62,8 @@ async def login(request: Request) -> Response:
         valid = verify_password(password, user.password_hash if user else _DUMMY_HASH)
         if user is None or not valid:
             raise ApiProblem(401, "Invalid email or password")
+        if user.disabled_at is not None:
+            raise ApiProblem(403, "This account is disabled; ask an admin of your organization")
         token, expires_at = await issue_token(session, user, context.now())
         organization = await session.get(Organization, user.organization_id)
     assert organization is not None

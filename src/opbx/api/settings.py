@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from opbx.configuration import DEFAULT_APP, ConfigError
 from opbx.db.engine import DEFAULT_DATABASE_URL
 from opbx.protocol.app import App, AppId
-from opbx.realtime.config import DEFAULT_APP, ConfigError
 
 __all__ = ["DRIVERS", "BackendSettings"]
 

@@ -8,16 +8,23 @@ failing with "database is locked" halfway through a read-then-write.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-__all__ = ["DEFAULT_DATABASE_URL", "Database", "async_url"]
+from opbx.configuration import ConfigError, StartupError, mask_url
+
+__all__ = ["DEFAULT_DATABASE_URL", "Database", "async_url", "check_database_url"]
 
 DEFAULT_DATABASE_URL = "sqlite:///var/opbx.sqlite3"
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -30,6 +37,41 @@ def async_url(url: str) -> str:
     if url.startswith("sqlite://"):
         return "sqlite+aiosqlite://" + url.split("://", 1)[1]
     return url
+
+
+_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg")
+_CONNECT_TIMEOUT = 10.0
+
+
+def check_database_url(url: str) -> str:
+    """The URL if it names a database kind we run on, else a ConfigError saying which ones do."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in _SCHEMES:
+        kind = scheme or url[:20]
+        raise ConfigError(
+            f"DATABASE_URL: unsupported database {kind!r}; use sqlite:///path/to/file.sqlite3 "
+            "or postgresql://user:password@host:5432/name"
+        )
+    return url
+
+
+def _unreachable(url: str, error: BaseException) -> StartupError:
+    """A start-up error that names the database, what went wrong and what to do."""
+    shown = mask_url(url)
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    state = getattr(getattr(error, "orig", None), "sqlstate", None)
+    if state == "3D000":
+        return StartupError(
+            f"DATABASE_URL: the database {name!r} does not exist on {parts.hostname}:{parts.port or 5432}; "
+            f"create it (createdb {name}) or fix DATABASE_URL ({shown})"
+        )
+    if state in ("28000", "28P01"):
+        return StartupError(f"DATABASE_URL: {shown} refused the user or password; fix them in DATABASE_URL")
+    reason = str(getattr(error, "orig", None) or error) or type(error).__name__
+    return StartupError(
+        f"DATABASE_URL: the database at {shown} does not answer ({reason}); start it or fix DATABASE_URL"
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
@@ -56,17 +98,32 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
+def _revisions(connection: Connection) -> tuple[str | None, str | None]:
+    """The schema revision the database is at, and the newest one this code knows."""
+    current = MigrationContext.configure(connection).get_current_revision()
+    head = ScriptDirectory.from_config(_alembic_config(connection)).get_current_head()
+    return current, head
+
+
 class Database:
     """An engine and its session factory."""
 
     def __init__(self, url: str = DEFAULT_DATABASE_URL, *, echo: bool = False) -> None:
+        self.display_url = mask_url(check_database_url(url))
+        """The URL as the operator wrote it, password masked: for messages."""
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         options: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             path = self.url.split(":///", 1)[1] if ":///" in self.url else ""
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StartupError(
+                        f"DATABASE_URL: cannot create the directory of the SQLite file {path} ({exc.strerror}); "
+                        "choose a writable path"
+                    ) from None
         else:
             options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
@@ -78,11 +135,31 @@ class Database:
     def session(self) -> AsyncSession:
         return self.sessions()
 
+    async def ping(self) -> None:
+        """Connect and run ``SELECT 1``, or raise a StartupError saying what is wrong and what to do."""
+        try:
+            async with asyncio.timeout(_CONNECT_TIMEOUT), self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (OSError, DBAPIError, TimeoutError) as exc:
+            raise _unreachable(self.display_url, exc) from None
+
     async def migrate(self) -> None:
         """Bring the schema to the newest migration (idempotent)."""
+        await self.ping()
         async with self.engine.connect() as connection:
             await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), "head"))
             await connection.commit()
+
+    async def check_ready(self) -> None:
+        """The database answers and its schema is the newest; else a StartupError naming the fix."""
+        await self.ping()
+        async with self.engine.connect() as connection:
+            current, head = await connection.run_sync(_revisions)
+        if current != head:
+            found = f"is at schema revision {current}" if current else "has no OpBX schema yet"
+            raise StartupError(
+                f"DATABASE_URL: {self.display_url} {found}, this opbx needs {head}; run `opbx db upgrade`"
+            )
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -16,6 +16,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "ApiToken",
+    "AuditEntry",
     "Base",
     "CallLog",
     "Did",
@@ -72,6 +73,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
+    """Set when the user was disabled: they cannot sign in and their tokens are revoked."""
 
 
 class ApiToken(Base):
@@ -164,3 +167,23 @@ class OutboxEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class AuditEntry(Base):
+    """One change to an organization's directory, and who made it."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_org_at", "organization_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """The signed-in user who made the change; None for the operator's command line."""
+    actor: Mapped[str] = mapped_column(String(400))
+    """Who, as a person reads it: ``admin@acme.example (user 3)`` or ``opbx command line``."""
+    action: Mapped[str] = mapped_column(String(64))
+    """``user.create``, ``did.route``, ``organization.rotate_secret``..."""
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[int]
+    details: Mapped[dict[str, Any]]
+    at: Mapped[datetime]

@@ -18,20 +18,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from opbx.configuration import DEFAULT_APP, ConfigError, check_log_level, check_redis_url
 from opbx.protocol.app import PROFILES, App, AppId, Limits, WebhookTarget
 from opbx.protocol.origins import InvalidOriginPattern, normalize_origin_pattern
 from opbx.protocol.webhooks import WebhookKind
 from opbx.realtime.tls import TlsError, server_ssl_context
 
-__all__ = ["DEFAULT_APP", "ConfigError", "ServerConfig", "load_config"]
-
-DEFAULT_APP = App(id=AppId("1"), key="opbx-key", secret="opbx-secret")  # noqa: S106 - dev default
-"""The development app: the seed's key and secret, and a numeric id because the Pusher
-server SDKs (Python's among them) refuse app ids that are not digits."""
-
-
-class ConfigError(ValueError):
-    """A bad setting; the message names it."""
+__all__ = ["ServerConfig", "load_config"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +324,9 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
     for key, value in overrides.items():
         if value is not None:
             settings[key] = value
+    settings["log_level"] = check_log_level("server.log_level (or --log-level)", settings.get("log_level", "info"))
+    if "redis_url" in settings:
+        check_redis_url("server.redis_url (or OPBX_REDIS_URL)", settings["redis_url"])
     port = settings.get("port", 6001)
     if not 0 <= port <= 65535:
         raise ConfigError(f"server.port: must be between 0 and 65535, not {port}")

@@ -24,6 +24,7 @@ from opbx.adapters import load_adapter
 from opbx.adapters.base import Adapter
 from opbx.adapters.redis import RedisAdapter
 from opbx.clock import Clock, SystemClock
+from opbx.configuration import port_in_use
 from opbx.protocol import messages
 from opbx.protocol.app import App, AppId, Limits
 from opbx.protocol.channels import ChannelName, channel_type, user_channel, watchlist_channel
@@ -116,15 +117,23 @@ class RealtimeServer:
         await self.webhooks.start()
         config = self.config
         tls = server_ssl_context(config.ssl_cert, config.ssl_key) if config.ssl_cert and config.ssl_key else None
-        self._listener = await loop.create_server(
-            lambda: HttpProtocol(self.api.handle, self.upgrade, self._max_body_bytes, self._http_connections),
-            self.config.host,
-            self.config.port,
-            backlog=4096,
-            reuse_address=True,
-            reuse_port=self.config.reuse_port or None,
-            ssl=tls,
-        )
+        try:
+            self._listener = await loop.create_server(
+                lambda: HttpProtocol(self.api.handle, self.upgrade, self._max_body_bytes, self._http_connections),
+                self.config.host,
+                self.config.port,
+                backlog=4096,
+                reuse_address=True,
+                reuse_port=self.config.reuse_port or None,
+                ssl=tls,
+            )
+        except OSError as exc:
+            await self.webhooks.stop(0)
+            await self.adapter.close()
+            refusal = port_in_use(exc, config.host, config.port, "--port (or server.port)")
+            if refusal is None:
+                raise
+            raise refusal from None
         self._sweeper = loop.create_task(self._sweep_forever())
         log.info("realtime server listening on %s:%d%s", self.config.host, self.port, " (TLS)" if tls else "")
         if config.metrics_port is not None:

@@ -17,7 +17,8 @@ import signal
 import time
 from collections.abc import Callable
 
-from opbx.realtime.config import ConfigError, ServerConfig
+from opbx.configuration import ConfigError
+from opbx.realtime.config import ServerConfig
 
 __all__ = ["run_workers"]
 

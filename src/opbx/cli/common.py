@@ -1,0 +1,130 @@
+"""What every ``opbx`` command shares: a parser that reports in one line, the parent parsers
+for logging and the database, running a coroutine, and JSON on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from datetime import UTC, datetime
+from typing import Any, NoReturn, TypeVar
+
+import msgspec
+import uvloop
+
+from opbx.configuration import check_log_level
+from opbx.db.engine import DEFAULT_DATABASE_URL, Database, check_database_url
+from opbx.directory.scope import Actor, Scope, transaction
+
+__all__ = [
+    "DATABASE",
+    "LOGGING",
+    "Parser",
+    "configure_logging",
+    "database_url",
+    "directory_command",
+    "print_json",
+    "read_password",
+    "record_id",
+    "run",
+    "with_directory",
+]
+
+T = TypeVar("T")
+Handler = Callable[[argparse.Namespace], int]
+DirectoryOperation = Callable[[argparse.Namespace, Scope], Awaitable[object]]
+
+_MAX_ID = 2**31 - 1
+"""The largest id the database's integer columns hold."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (exit status 2), not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+LOGGING = Parser(add_help=False)
+LOGGING.add_argument("--log-level", metavar="LEVEL", help="debug, info, warning, error or critical")
+
+DATABASE = Parser(add_help=False)
+DATABASE.add_argument(
+    "--database-url",
+    metavar="URL",
+    help=f"sqlite:///path or postgresql://user:password@host/name (default: DATABASE_URL, else {DEFAULT_DATABASE_URL} "
+    "in the working directory)",
+)
+
+
+def configure_logging(level: str | None, default: str = "info") -> None:
+    """Log to stderr at ``level`` (checked: an unknown one is a ConfigError)."""
+    chosen = check_log_level("--log-level", level) if level else default
+    logging.basicConfig(
+        level=chosen.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # One line per HTTP request of the simulator or the relay is noise next to our own.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def database_url(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> str:
+    url: str = (
+        getattr(args, "database_url", None)
+        or env.get("DATABASE_URL")
+        or env.get("OPBX_DATABASE_URL")
+        or DEFAULT_DATABASE_URL
+    )
+    return check_database_url(url)
+
+
+def record_id(text: str) -> int:
+    """An id as the database keeps it: ASCII digits, no sign, no leading zero, within range."""
+    if not (text.isascii() and text.isdigit()) or text.startswith("0") or int(text) > _MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a record id (a whole number from 1 to {_MAX_ID})")
+    return int(text)
+
+
+def read_password(args: argparse.Namespace) -> str:
+    """``--password P`` or the first line of stdin with ``--password-stdin``."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = args.password
+    return password
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return uvloop.run(coroutine)
+
+
+def with_directory(args: argparse.Namespace, operation: Callable[[Scope], Awaitable[T]]) -> T:
+    """Run ``operation`` as the operator in one transaction on the command's database."""
+
+    async def run_operation() -> T:
+        database = Database(database_url(args))
+        try:
+            await database.check_ready()
+            async with transaction(database, Actor.operator(), datetime.now(UTC)) as scope:
+                return await operation(scope)
+        finally:
+            await database.dispose()
+
+    return run(run_operation())
+
+
+def print_json(value: object) -> None:
+    """A record or a list of records, as indented JSON on stdout."""
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(value), indent=2).decode() + "\n")
+    sys.stdout.flush()
+
+
+def directory_command(operation: DirectoryOperation) -> Handler:
+    """A provisioning command: run ``operation`` as the operator, print its result as JSON."""
+
+    def handler(args: argparse.Namespace) -> int:
+        configure_logging(args.log_level, default="warning")
+        print_json(with_directory(args, lambda scope: operation(args, scope)))
+        return 0
+
+    return handler
