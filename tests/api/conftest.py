@@ -12,6 +12,7 @@ from opbx.db.engine import Database
 from opbx.system import Backend, start_backend
 from tests.helpers.broadcasters import RecordingBroadcaster
 from tests.helpers.clock import ManualClock
+from tests.helpers.openapi_check import check_response_hook
 from tests.helpers.world import PASSWORD, World
 
 T0 = 1_800_000_000
@@ -34,7 +35,8 @@ async def backend(database: Database, world: World, clock: ManualClock) -> Async
 @pytest.fixture
 async def client(backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=backend.api)
-    async with httpx.AsyncClient(transport=transport, base_url="http://opbx.test") as client:
+    hooks = {"response": [check_response_hook]}  # every answer must match the OpenAPI document
+    async with httpx.AsyncClient(transport=transport, base_url="http://opbx.test", event_hooks=hooks) as client:
         yield client
 
 

@@ -1,60 +1,58 @@
-"""The API as a Starlette application; the handlers live one concept per module."""
+"""The API as a Starlette application, its routes built from the handler modules' declared
+operations (:mod:`opbx.api.contract`), the same declarations the OpenAPI document describes."""
 
 from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
-from opbx.api import auth, broadcasting, calls, health, webhooks
-from opbx.api.context import ApiContext, context_of
+from opbx.api import auth, broadcasting, calls, dids, extensions, health, organization, realtime, users, webhooks
+from opbx.api.context import ApiContext
+from opbx.api.contract import Auth, Operation
 from opbx.api.errors import ApiProblem, handle_http_exception, handle_problem
+from opbx.api.reference import reference_operations
 from opbx.dashboard import dashboard_routes
 
-__all__ = ["create_api"]
+__all__ = ["DASHBOARD", "api_operations", "create_api"]
 
 
-async def realtime_config(request: Request) -> Response:
-    """What a browser needs to open its realtime connection (public: no secret in it)."""
-    context = context_of(request)
-    endpoint = context.realtime
-    return JSONResponse(
-        {
-            "key": context.app.key,
-            "ws_host": endpoint.host or request.url.hostname,
-            "ws_port": endpoint.port,
-            "force_tls": endpoint.tls,
-            "auth_endpoint": "/api/v1/broadcasting/auth",
-            "user_auth_endpoint": "/api/v1/broadcasting/user-auth",
-        }
+async def dashboard(request: Request) -> Response:
+    """Documents the page the dashboard's mount serves at ``/`` (this function is never routed)."""
+    raise HTTPException(404)
+
+
+DASHBOARD = Operation("GET", "/", dashboard, "The live dashboard (HTML); its own paths serve the same page",
+                      "Dashboard", {200: None}, auth=Auth.NONE, errors=(404,), media_type="text/html")  # fmt: skip
+
+
+def api_operations() -> tuple[Operation, ...]:
+    """Every JSON operation, in routing order (fixed paths before the ``{id}`` ones beside them)."""
+    return (
+        *auth.OPERATIONS,
+        *broadcasting.OPERATIONS,
+        *realtime.OPERATIONS,
+        *calls.OPERATIONS,
+        *organization.OPERATIONS,
+        *users.OPERATIONS,
+        *extensions.OPERATIONS,
+        *dids.OPERATIONS,
+        *health.OPERATIONS,
+        *webhooks.OPERATIONS,
     )
 
 
 def create_api(context: ApiContext) -> Starlette:
-    v1 = "/api/v1"
-    routes = [
-        Route(f"{v1}/auth/login", auth.login, methods=["POST"]),
-        Route(f"{v1}/auth/logout", auth.logout, methods=["POST"]),
-        Route(f"{v1}/auth/me", auth.me, methods=["GET"]),
-        Route(f"{v1}/broadcasting/auth", broadcasting.authorize_channel, methods=["POST"]),
-        Route(f"{v1}/broadcasting/user-auth", broadcasting.authenticate_user, methods=["POST"]),
-        Route(f"{v1}/call-logs/active", calls.active_calls, methods=["GET"]),
-        Route(f"{v1}/call-logs/statistics", calls.statistics, methods=["GET"]),
-        Route(f"{v1}/call-logs", calls.call_logs, methods=["GET"]),
-        Route(f"{v1}/call-logs/{{call_id}}", calls.call_detail, methods=["GET"]),
-        Route(f"{v1}/websocket/health", health.websocket_health, methods=["GET"]),
-        Route(f"{v1}/realtime/config", realtime_config, methods=["GET"]),
-        Route(
-            "/webhooks/cloudonix/{kind:str}",
-            webhooks.receive_webhook,
-            methods=["POST"],
-        ),
-        *dashboard_routes(),
+    operations = api_operations()
+    described = (*operations, DASHBOARD)
+    routes: list[BaseRoute] = [
+        Route(operation.path, operation.endpoint, methods=[operation.method])
+        for operation in (*operations, *reference_operations(described))
     ]
     api = Starlette(
-        routes=routes,
+        routes=[*routes, *dashboard_routes()],
         exception_handlers={ApiProblem: handle_problem, HTTPException: handle_http_exception},
     )
     api.state.context = context

@@ -2,34 +2,66 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from msgspec import Struct
 from sqlalchemy import select
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from opbx.accounts.passwords import hash_password, verify_password
 from opbx.accounts.tokens import Authenticated, issue_token, resolve_token, revoke_token
 from opbx.api.context import context_of
+from opbx.api.contract import Auth, Operation, decode_json, json_response
 from opbx.api.errors import ApiProblem
-from opbx.api.inputs import json_object
+from opbx.api.inputs import limited_body
 from opbx.db.models import Organization, User
 from opbx.telephony.events import iso8601
 
-__all__ = ["bearer_token", "login", "logout", "me", "require_user", "user_json"]
+__all__ = ["OPERATIONS", "bearer_token", "require_user"]
 
 # Checked when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = hash_password("not a real password")
 
 
-def user_json(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "name": user.name,
-        "email": user.email,
-        "role": user.role,
-        "organization_id": user.organization_id,
-    }
+class Credentials(Struct, frozen=True, kw_only=True):
+    email: str
+    password: str
+
+
+class SignedInUser(Struct, frozen=True, kw_only=True):
+    id: int
+    name: str
+    email: str
+    role: str
+    organization_id: int
+
+
+class OrganizationName(Struct, frozen=True, kw_only=True):
+    id: int
+    name: str
+
+
+class SignedIn(Struct, frozen=True, kw_only=True):
+    token: str
+    """Send it as ``Authorization: Bearer <token>``; it is never shown again."""
+    token_type: str
+    expires_at: str
+    user: SignedInUser
+    organization: OrganizationName
+
+
+class WhoAmI(Struct, frozen=True, kw_only=True):
+    user: SignedInUser
+    organization: OrganizationName
+
+
+class SignedOut(Struct, frozen=True):
+    ok: bool
+
+
+def _signed_in_user(user: User) -> SignedInUser:
+    return SignedInUser(
+        id=user.id, name=user.name, email=user.email, role=user.role, organization_id=user.organization_id
+    )
 
 
 def bearer_token(request: Request) -> str | None:
@@ -52,14 +84,12 @@ async def require_user(request: Request) -> Authenticated:
 
 
 async def login(request: Request) -> Response:
-    body = await json_object(request)
-    email, password = body.get("email"), body.get("password")
-    if not isinstance(email, str) or not isinstance(password, str):
-        raise ApiProblem(422, "'email' and 'password' are required strings")
+    credentials = decode_json(await limited_body(request), Credentials)
     context = context_of(request)
     async with context.database.session() as session, session.begin():
-        user = (await session.execute(select(User).where(User.email == email.strip().lower()))).scalar_one_or_none()
-        valid = verify_password(password, user.password_hash if user else _DUMMY_HASH)
+        email = credentials.email.strip().lower()
+        user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+        valid = verify_password(credentials.password, user.password_hash if user else _DUMMY_HASH)
         if user is None or not valid:
             raise ApiProblem(401, "Invalid email or password")
         if user.disabled_at is not None:
@@ -67,14 +97,14 @@ async def login(request: Request) -> Response:
         token, expires_at = await issue_token(session, user, context.now())
         organization = await session.get(Organization, user.organization_id)
     assert organization is not None
-    return JSONResponse(
-        {
-            "token": token,
-            "token_type": "Bearer",
-            "expires_at": iso8601(expires_at),
-            "user": user_json(user),
-            "organization": {"id": organization.id, "name": organization.name},
-        }
+    return json_response(
+        SignedIn(
+            token=token,
+            token_type="Bearer",  # noqa: S106 - the scheme, not a secret
+            expires_at=iso8601(expires_at),
+            user=_signed_in_user(user),
+            organization=OrganizationName(id=organization.id, name=organization.name),
+        )
     )
 
 
@@ -85,12 +115,24 @@ async def logout(request: Request) -> Response:
     context = context_of(request)
     async with context.database.session() as session, session.begin():
         await revoke_token(session, token, context.now())
-    return JSONResponse({"ok": True})
+    return json_response(SignedOut(ok=True))
 
 
 async def me(request: Request) -> Response:
     authenticated = await require_user(request)
     organization = authenticated.organization
-    return JSONResponse(
-        {"user": user_json(authenticated.user), "organization": {"id": organization.id, "name": organization.name}}
+    return json_response(
+        WhoAmI(
+            user=_signed_in_user(authenticated.user),
+            organization=OrganizationName(id=organization.id, name=organization.name),
+        )
     )
+
+
+OPERATIONS = (
+    Operation("POST", "/api/v1/auth/login", login, "Sign in with email and password; get a bearer token", "Sign-in",
+              {200: SignedIn}, auth=Auth.NONE, body=Credentials, errors=(401, 403),
+              description="A wrong password and an unknown email get the same answer (401) in the same time."),
+    Operation("POST", "/api/v1/auth/logout", logout, "Revoke the bearer token used", "Sign-in", {200: SignedOut}),
+    Operation("GET", "/api/v1/auth/me", me, "Who the bearer token belongs to", "Sign-in", {200: WhoAmI}),
+)  # fmt: skip

@@ -17,18 +17,46 @@ from __future__ import annotations
 import re
 
 import orjson
+from msgspec import UNSET, Struct, UnsetType
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from opbx.accounts.tokens import Authenticated
 from opbx.api.auth import require_user
 from opbx.api.context import context_of
+from opbx.api.contract import Operation, json_response
 from opbx.api.errors import ApiProblem
 from opbx.api.inputs import json_or_form
 from opbx.db.models import Extension
 from opbx.protocol.signing import channel_auth, user_auth
 
-__all__ = ["authenticate_user", "authorize_channel"]
+__all__ = ["OPERATIONS"]
+
+
+class ChannelAuthRequest(Struct, frozen=True, kw_only=True):
+    """What pusher-js posts (form-encoded) or laravel-echo authorizers (often JSON)."""
+
+    socket_id: str
+    """``123.456``: the ``socket_id`` of ``pusher:connection_established``."""
+    channel_name: str
+
+
+class UserAuthRequest(Struct, frozen=True, kw_only=True):
+    socket_id: str
+
+
+class ChannelAuthorization(Struct, frozen=True, kw_only=True):
+    auth: str
+    """``key:signature`` for ``pusher:subscribe``."""
+    channel_data: str | UnsetType = UNSET
+    """Presence channels: ``{"user_id", "user_info"}`` as a JSON string."""
+
+
+class UserAuthentication(Struct, frozen=True, kw_only=True):
+    auth: str
+    user_data: str
+    """``{"id", "user_info"}`` as a JSON string, for ``pusher:signin``."""
+
 
 _SOCKET_ID = re.compile(r"\d+\.\d+")
 _ORG = re.compile(r"presence-org\.(\d+)")
@@ -68,7 +96,7 @@ async def authorize_channel(request: Request) -> Response:
             raise ApiProblem(403, "Not a member of that organization")
         channel_data = orjson.dumps({"user_id": user.id, "user_info": _user_info(authenticated)}).decode()
         auth = channel_auth(app.key, app.secret, socket_id, channel, channel_data)
-        return JSONResponse({"auth": auth, "channel_data": channel_data})
+        return json_response(ChannelAuthorization(auth=auth, channel_data=channel_data))
     if match := _USER.fullmatch(channel):
         if int(match.group(1)) != user.id:
             raise ApiProblem(403, "That is another user's channel")
@@ -77,7 +105,7 @@ async def authorize_channel(request: Request) -> Response:
             raise ApiProblem(403, "That extension belongs to another organization")
     else:
         raise ApiProblem(403, f"No rule authorizes {channel[:100]!r}")
-    return JSONResponse({"auth": channel_auth(app.key, app.secret, socket_id, channel)})
+    return json_response(ChannelAuthorization(auth=channel_auth(app.key, app.secret, socket_id, channel)))
 
 
 async def authenticate_user(request: Request) -> Response:
@@ -86,4 +114,20 @@ async def authenticate_user(request: Request) -> Response:
     socket_id = _socket_id(await json_or_form(request))
     app = context_of(request).app
     user_data = orjson.dumps({"id": str(authenticated.user.id), "user_info": _user_info(authenticated)}).decode()
-    return JSONResponse({"auth": user_auth(app.key, app.secret, socket_id, user_data), "user_data": user_data})
+    return json_response(
+        UserAuthentication(auth=user_auth(app.key, app.secret, socket_id, user_data), user_data=user_data)
+    )
+
+
+_FORM_OR_JSON = ("application/x-www-form-urlencoded", "application/json")
+
+OPERATIONS = (
+    Operation("POST", "/api/v1/broadcasting/auth", authorize_channel,
+              "Authorize a channel subscription (pusher-js and laravel-echo)", "Realtime", {200: ChannelAuthorization},
+              body=ChannelAuthRequest, body_media_types=_FORM_OR_JSON, errors=(403,),
+              description="presence-org.{id}: members of organization id; private-user.{id}: user id only; "
+              "private-extension.{id}: users of the extension's organization; anything else: 403."),
+    Operation("POST", "/api/v1/broadcasting/user-auth", authenticate_user,
+              "Sign a pusher:signin for the caller (user authentication)", "Realtime", {200: UserAuthentication},
+              body=UserAuthRequest, body_media_types=_FORM_OR_JSON),
+)  # fmt: skip

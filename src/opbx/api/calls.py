@@ -7,19 +7,114 @@ timestamps, not the browser's clock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
+from msgspec import Struct
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from opbx.api.auth import require_user
 from opbx.api.context import context_of
+from opbx.api.contract import ID_SCHEMA, Operation, Parameter
 from opbx.api.errors import ApiProblem
 from opbx.telephony.events import iso8601
 from opbx.telephony.queries import CallFilters, CallQueries
 from opbx.telephony.states import CallState
 
-__all__ = ["active_calls", "call_detail", "call_logs", "statistics"]
+__all__ = ["OPERATIONS"]
+
+
+class Did(Struct, frozen=True):
+    id: int
+    phone_number: str
+
+
+class ExtensionNumber(Struct, frozen=True):
+    id: int
+    number: str
+
+
+class AnsweredBy(Struct, frozen=True):
+    id: int
+    name: str
+    extension_number: str
+
+
+class Call(Struct, frozen=True, kw_only=True):
+    """A call of the call log (times: UTC, ISO 8601 with milliseconds)."""
+
+    id: int
+    call_id: str
+    direction: str
+    from_number: str
+    to_number: str
+    did_id: int | None
+    did: Did | None
+    extension_id: int | None
+    answered_by: AnsweredBy | None
+    extension: ExtensionNumber | None
+    status: str
+    """initiated, ringing, answered, completed, busy, no_answer or failed."""
+    initiated_at: str
+    answered_at: str | None
+    ended_at: str | None
+    duration: int | None
+    """Seconds of conversation, once the call has ended."""
+    recording_url: str | None
+
+
+class ProviderRecord(Struct, frozen=True):
+    kind: str
+    received_at: str
+    body: dict[str, Any]
+    """The webhook body, verbatim."""
+
+
+class CallDetail(Call, frozen=True, kw_only=True):
+    provider_records: list[ProviderRecord]
+
+
+class ActiveCalls(Struct, frozen=True):
+    data: list[Call]
+    """Oldest first."""
+    server_time: str
+    """Tick durations from this, not from the browser's clock."""
+
+
+class PageMeta(Struct, frozen=True):
+    page: int
+    per_page: int
+    total: int
+    last_page: int
+
+
+class CallPage(Struct, frozen=True):
+    data: list[Call]
+    """Newest first."""
+    meta: PageMeta
+
+
+class OneCall(Struct, frozen=True):
+    data: CallDetail
+
+
+class Statistics(Struct, frozen=True):
+    date: str
+    total: int
+    active: int
+    answered: int
+    missed: int
+    """Ended no_answer, busy or failed."""
+    average_duration: int
+    longest_wait: int
+    """Seconds from ringing to answer (or to hang-up, or to now) of today's longest."""
+
+
+class TodaysStatistics(Struct, frozen=True):
+    data: Statistics
+    server_time: str
 
 
 async def active_calls(request: Request) -> Response:
@@ -94,3 +189,31 @@ async def statistics(request: Request) -> Response:
     async with context.database.session() as session:
         stats = await CallQueries(session, authenticated.user.organization_id).statistics(now)
     return JSONResponse({"data": stats, "server_time": iso8601(now)})
+
+
+def _query(name: str, schema: Mapping[str, Any], description: str) -> Parameter:
+    return Parameter(name, "query", schema, description)
+
+
+_FILTERS = (
+    _query("status", {"type": "string", "enum": [state.value for state in CallState]}, "Only calls in this state."),
+    _query("direction", {"type": "string", "enum": ["inbound", "outbound"]}, "Only calls in this direction."),
+    _query("from", {"type": "string", "format": "date"}, "Calls begun on or after this day (UTC)."),
+    _query("to", {"type": "string", "format": "date"}, "Calls begun on or before this day (UTC)."),
+    _query("search", {"type": "string"}, "Part of the caller's or the dialled number."),
+    _query("extension_id", ID_SCHEMA, "Only calls of this extension."),
+    _query("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, "Page, from 1."),
+    _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100}, "Calls a page (default 25)."),
+)
+
+OPERATIONS = (
+    Operation("GET", "/api/v1/call-logs/active", active_calls, "The active calls (the dashboard's snapshot)",
+              "Calls", {200: ActiveCalls}),
+    Operation("GET", "/api/v1/call-logs/statistics", statistics, "Today's figures (UTC)", "Calls",
+              {200: TodaysStatistics}),
+    Operation("GET", "/api/v1/call-logs", call_logs, "The call log, filtered and paginated", "Calls",
+              {200: CallPage}, parameters=_FILTERS, errors=(422,)),
+    Operation("GET", "/api/v1/call-logs/{call_id}", call_detail, "One call, with every provider record", "Calls",
+              {200: OneCall}, parameters=(Parameter("call_id", "path", {"type": "string"},
+                                                    "The provider's call id.", required=True),)),
+)  # fmt: skip

@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import asyncio
 
+from msgspec import Struct
 from sqlalchemy import text
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from opbx.api.context import ApiContext, context_of
+from opbx.api.contract import Auth, Operation, json_response
 
-__all__ = ["websocket_health"]
+__all__ = ["OPERATIONS"]
+
+
+class Connections(Struct, frozen=True, kw_only=True):
+    """Each: ok, down, not configured or not applicable."""
+
+    redis: str
+    realtime: str
+    database: str
+
+
+class Health(Struct, frozen=True, kw_only=True):
+    status: str
+    """ok, or degraded when a configured connection is down."""
+    driver: str
+    """The broadcast driver: inprocess, pusher, log or null."""
+    connections: Connections
+
 
 _TIMEOUT = 2.0
 
@@ -49,9 +68,13 @@ async def _realtime(context: ApiContext) -> str:
 async def websocket_health(request: Request) -> Response:
     context = context_of(request)
     database, redis, realtime = await asyncio.gather(_database(context), _redis(context), _realtime(context))
-    connections = {"redis": redis, "realtime": realtime, "database": database}
-    down = [name for name, state in connections.items() if state == "down"]
-    return JSONResponse(
-        {"status": "degraded" if down else "ok", "driver": context.broadcaster.name, "connections": connections},
-        status_code=503 if down else 200,
-    )
+    down = "down" in (database, redis, realtime)
+    connections = Connections(redis=redis, realtime=realtime, database=database)
+    health = Health(status="degraded" if down else "ok", driver=context.broadcaster.name, connections=connections)
+    return json_response(health, 503 if down else 200)
+
+
+OPERATIONS = (
+    Operation("GET", "/api/v1/websocket/health", websocket_health, "Will broadcasting work? (503 when not)",
+              "Health", {200: Health, 503: Health}, auth=Auth.NONE),
+)  # fmt: skip

@@ -12,25 +12,35 @@ from __future__ import annotations
 
 import logging
 
+from msgspec import Struct
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from opbx.api.context import context_of
+from opbx.api.contract import ID_SCHEMA, Auth, Endpoint, Operation, Parameter, json_response
 from opbx.api.errors import ApiProblem
 from opbx.api.inputs import limited_body
+from opbx.telephony.bodies import BODIES
 from opbx.telephony.ingest import SIGNATURE_HEADER, InvalidWebhook, WebhookKind
 from opbx.telephony.service import UnknownDid, WebhookForbidden, WebhookUnauthorized
 
-__all__ = ["receive_webhook"]
+__all__ = ["OPERATIONS"]
+
+
+class WebhookAnswer(Struct, frozen=True, kw_only=True):
+    outcome: str
+    """applied, duplicate or ignored: the provider must not retry any of them."""
+    call_id: str
+    call_status: str
+    events: list[str]
+    """The broadcasts the report caused (call.initiated, call.answered, call.ended)."""
+    reason: str | None
+
 
 log = logging.getLogger("opbx.api.webhooks")
 
 
-async def receive_webhook(request: Request) -> Response:
-    try:
-        kind = WebhookKind(request.path_params["kind"])
-    except ValueError:
-        raise ApiProblem(404, f"No webhook called {request.path_params['kind'][:40]!r}") from None
+async def receive_webhook(request: Request, kind: WebhookKind) -> Response:
     body = await limited_body(request)
     hint = request.query_params.get("org") or request.headers.get("x-opbx-organization")
     service = context_of(request).service
@@ -48,12 +58,40 @@ async def receive_webhook(request: Request) -> Response:
     except InvalidWebhook as exc:
         log.warning("webhook %s refused: %s", kind, exc)
         raise ApiProblem(422, str(exc)) from None
-    return JSONResponse(
-        {
-            "outcome": result.outcome,
-            "call_id": result.call_id,
-            "call_status": result.status,
-            "events": list(result.events),
-            "reason": result.reason,
-        }
+    return json_response(
+        WebhookAnswer(
+            outcome=result.outcome,
+            call_id=result.call_id,
+            call_status=result.status,
+            events=list(result.events),
+            reason=result.reason,
+        )
     )
+
+
+def _receiver(kind: WebhookKind) -> Endpoint:
+    async def receive(request: Request) -> Response:
+        return await receive_webhook(request, kind)
+
+    receive.__name__ = f"receive_{kind.value.replace('-', '_')}"
+    return receive
+
+
+_ORGANIZATION = (
+    Parameter("org", "query", ID_SCHEMA, "The organization whose secret signed the body (else every one is tried)."),
+    Parameter("X-OpBX-Organization", "header", ID_SCHEMA, "The same, as a header."),
+    Parameter("X-Cloudonix-Signature", "header", {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+              "Hex HMAC-SHA256 of the raw body with the organization's webhook secret.", required=True),
+)  # fmt: skip
+_SUMMARIES = {
+    WebhookKind.CALL_INITIATED: "Provider webhook: a call has arrived",
+    WebhookKind.CALL_STATUS: "Provider webhook: a call changed state (a Cloudonix session record)",
+    WebhookKind.CDR: "Provider webhook: the call detail record, after the call ended",
+}
+
+OPERATIONS = tuple(
+    Operation("POST", f"/webhooks/cloudonix/{kind.value}", _receiver(kind), _SUMMARIES[kind], "Provider webhooks",
+              {200: WebhookAnswer}, auth=Auth.WEBHOOK, body=BODIES[kind.value], parameters=_ORGANIZATION,
+              errors=(401, 403, 404), description="Fields, examples and answers: docs/webhooks.md.")
+    for kind in WebhookKind
+)  # fmt: skip

@@ -17,6 +17,7 @@ import uvloop
 from opbx.configuration import check_log_level
 from opbx.db.engine import DEFAULT_DATABASE_URL, Database, check_database_url
 from opbx.directory.scope import Actor, Scope, transaction
+from opbx.parsing import parse_record_id
 
 __all__ = [
     "DATABASE",
@@ -35,9 +36,6 @@ __all__ = [
 T = TypeVar("T")
 Handler = Callable[[argparse.Namespace], int]
 DirectoryOperation = Callable[[argparse.Namespace, Scope], Awaitable[object]]
-
-_MAX_ID = 2**31 - 1
-"""The largest id the database's integer columns hold."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -80,10 +78,11 @@ def database_url(args: argparse.Namespace, env: Mapping[str, str] = os.environ) 
 
 
 def record_id(text: str) -> int:
-    """An id as the database keeps it: ASCII digits, no sign, no leading zero, within range."""
-    if not (text.isascii() and text.isdigit()) or text.startswith("0") or int(text) > _MAX_ID:
-        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a record id (a whole number from 1 to {_MAX_ID})")
-    return int(text)
+    """An id option: canonical ASCII decimal within the database's range (see :mod:`opbx.parsing`)."""
+    try:
+        return parse_record_id(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def read_password(args: argparse.Namespace) -> str:

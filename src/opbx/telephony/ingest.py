@@ -24,8 +24,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+import msgspec
 import orjson
 
+from opbx.telephony.bodies import BODIES, CallInitiatedBody, CallStatusBody, CdrBody, CdrSession
 from opbx.telephony.states import CallState
 
 __all__ = [
@@ -123,12 +125,12 @@ def verify_signature(secret: str, body: bytes, signature: str | None) -> bool:
     return hmac.compare_digest(sign_body(secret, body).encode(), signature.strip().lower().encode())
 
 
-def _text(body: dict[str, Any], *names: str) -> str | None:
-    for name in names:
-        value = body.get(name)
+def _text(*values: str | int | None) -> str | None:
+    """The first value given, as text (an empty string counts as absent)."""
+    for value in values:
         if isinstance(value, str) and value:
             return value
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, int):
             return str(value)
     return None
 
@@ -178,82 +180,82 @@ def parse_webhook(kind: WebhookKind, body: bytes, now: datetime) -> ProviderRepo
         raise InvalidWebhook("body is not valid JSON") from None
     if not isinstance(decoded, dict):
         raise InvalidWebhook("body must be a JSON object")
-    if kind is WebhookKind.CALL_INITIATED:
-        return _call_initiated(decoded, now)
-    if kind is WebhookKind.CALL_STATUS:
-        return _call_status(decoded, now)
-    return _cdr(decoded, now)
+    try:
+        typed = msgspec.convert(decoded, BODIES[kind.value])
+    except msgspec.ValidationError as exc:
+        raise InvalidWebhook(str(exc).replace("`$.", "`")) from None
+    if isinstance(typed, CallInitiatedBody):
+        return _call_initiated(typed, decoded, now)
+    if isinstance(typed, CallStatusBody):
+        return _call_status(typed, decoded, now)
+    assert isinstance(typed, CdrBody)
+    return _cdr(typed, decoded, now)
 
 
-def _require_call_id(body: dict[str, Any], *names: str) -> str:
-    call_id = _text(body, *names)
+def _require_call_id(call_ids: list[str | int] | None, *candidates: str | int | None) -> str:
+    call_id = _text(*candidates)
+    if call_id is None and call_ids:
+        call_id = _text(call_ids[0])
     if call_id is None:
-        ids = body.get("callIds")
-        if isinstance(ids, list) and ids and isinstance(ids[0], str | int):
-            call_id = str(ids[0])
-    if call_id is None:
-        raise InvalidWebhook(f"missing call id (one of {', '.join(names)} or callIds)")
+        raise InvalidWebhook("missing call id (call_id or callIds)")
     if len(call_id) > 128:
         raise InvalidWebhook("call id is longer than 128 characters")
     return call_id
 
 
-def _call_initiated(body: dict[str, Any], now: datetime) -> ProviderReport:
-    status = body.get("status", "initiated")
+def _call_initiated(body: CallInitiatedBody, raw: dict[str, Any], now: datetime) -> ProviderReport:
     return ProviderReport(
         kind=WebhookKind.CALL_INITIATED,
-        call_id=_require_call_id(body, "call_id"),
-        state=_state(PROVIDER_STATUSES, status, "status"),
-        occurred_at=_moment(body.get("timestamp"), "timestamp") or now,
-        from_number=_text(body, "from"),
-        to_number=_text(body, "to"),
-        did=_text(body, "did", "to"),
-        direction=_text(body, "direction") or "inbound",
-        raw=body,
+        call_id=_require_call_id(body.callIds, body.call_id),
+        state=_state(PROVIDER_STATUSES, body.status or "initiated", "status"),
+        occurred_at=_moment(body.timestamp, "timestamp") or now,
+        from_number=_text(body.from_),
+        to_number=_text(body.to),
+        did=_text(body.did, body.to),
+        direction=_text(body.direction) or "inbound",
+        raw=raw,
     )
 
 
-def _call_status(body: dict[str, Any], now: datetime) -> ProviderReport:
-    state = _state(PROVIDER_STATUSES, body.get("status"), "status")
-    answered_at = _moment(body.get("answerTime"), "answerTime")
-    ended_at = _moment(body.get("endTime"), "endTime")
-    occurred_at = _moment(body.get("modifiedAt"), "modifiedAt") or now
+def _call_status(body: CallStatusBody, raw: dict[str, Any], now: datetime) -> ProviderReport:
+    state = _state(PROVIDER_STATUSES, body.status, "status")
+    answered_at = _moment(body.answerTime, "answerTime")
+    ended_at = _moment(body.endTime, "endTime")
+    occurred_at = _moment(body.modifiedAt, "modifiedAt") or now
     return ProviderReport(
         kind=WebhookKind.CALL_STATUS,
-        call_id=_require_call_id(body, "call_id", "callId"),
+        call_id=_require_call_id(body.callIds, body.call_id, body.callId),
         state=state,
         occurred_at=occurred_at,
-        from_number=_text(body, "callerId", "from"),
-        to_number=_text(body, "destination", "to"),
-        did=_text(body, "did", "destination", "to"),
-        direction=_text(body, "direction"),
-        extension=_text(body, "extension", "answeredBy"),
+        from_number=_text(body.callerId, body.from_),
+        to_number=_text(body.destination, body.to),
+        did=_text(body.did, body.destination, body.to),
+        direction=_text(body.direction),
+        extension=_text(body.extension, body.answeredBy),
         answered_at=answered_at,
         ended_at=ended_at,
-        raw=body,
+        raw=raw,
     )
 
 
-def _cdr(body: dict[str, Any], now: datetime) -> ProviderReport:
-    session = body.get("session") if isinstance(body.get("session"), dict) else {}
-    assert isinstance(session, dict)
-    state = _state(CDR_DISPOSITIONS, body.get("disposition"), "disposition")
-    ended_at = _moment(session.get("endTime"), "session.endTime") or _moment(body.get("timestamp"), "timestamp") or now
-    answered_at = _moment(session.get("answerTime"), "session.answerTime")
-    talk = _seconds(body.get("billsec"), "billsec")
+def _cdr(body: CdrBody, raw: dict[str, Any], now: datetime) -> ProviderReport:
+    session = body.session or CdrSession()
+    state = _state(CDR_DISPOSITIONS, body.disposition, "disposition")
+    ended_at = _moment(session.endTime, "session.endTime") or _moment(body.timestamp, "timestamp") or now
+    answered_at = _moment(session.answerTime, "session.answerTime")
     return ProviderReport(
         kind=WebhookKind.CDR,
-        call_id=_require_call_id(body, "call_id"),
+        call_id=_require_call_id(body.callIds, body.call_id),
         state=state,
         occurred_at=ended_at,
-        from_number=_text(body, "from"),
-        to_number=_text(body, "to"),
-        did=_text(body, "did", "to"),
-        direction=_text(body, "direction") or _text(session, "direction"),
-        extension=_text(body, "extension"),
+        from_number=_text(body.from_),
+        to_number=_text(body.to),
+        did=_text(body.did, body.to),
+        direction=_text(body.direction) or _text(session.direction),
+        extension=_text(body.extension),
         answered_at=answered_at,
         ended_at=ended_at,
-        talk_seconds=talk,
-        recording_url=_text(body, "recording_url"),
-        raw=body,
+        talk_seconds=_seconds(body.billsec, "billsec"),
+        recording_url=body.recording_url or None,
+        raw=raw,
     )
