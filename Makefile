@@ -11,7 +11,9 @@ FE_STAMP := frontend/node_modules/.installed
 DASHBOARD := src/opbx/dashboard/static/index.html
 FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -type f -print 2>/dev/null)
 
-.PHONY: run test lint typecheck frontend-test pytest bench chromium clean
+DIST ?= dist
+
+.PHONY: run test build lint typecheck frontend-test pytest bench chromium clean
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +38,11 @@ chromium:
 run: $(PY_STAMP) $(DASHBOARD)
 	$(BIN)/opbx serve --demo --simulate 8
 
+# A release: the wheel and the sdist, both with the built dashboard inside.
+build: $(PY_STAMP) $(DASHBOARD)
+	rm -rf build src/opbx.egg-info
+	$(BIN)/python -m build --outdir $(DIST) .
+
 lint: $(PY_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
@@ -55,4 +62,4 @@ bench: $(PY_STAMP)
 	$(BIN)/opbx bench --spawn
 
 clean:
-	rm -rf $(VENV) tests/js/node_modules frontend/node_modules src/opbx/dashboard/static .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) tests/js/node_modules frontend/node_modules src/opbx/dashboard/static .mypy_cache .ruff_cache .pytest_cache build dist

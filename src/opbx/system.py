@@ -33,7 +33,7 @@ from opbx.realtime.config import ServerConfig
 from opbx.realtime.server import RealtimeServer
 from opbx.telephony.service import CallService
 
-__all__ = ["Backend", "Embedded", "HttpServer", "make_broadcaster", "start_backend", "start_embedded"]
+__all__ = ["Backend", "Embedded", "HttpServer", "listen", "make_broadcaster", "start_backend", "start_embedded"]
 
 log = logging.getLogger("opbx")
 
@@ -109,7 +109,7 @@ class _QuietSignals(uvicorn.Server):
         yield
 
 
-def _listening_socket(host: str, port: int, setting: str) -> socket.socket:
+def listen(host: str, port: int, setting: str = "OPBX_API_HOST / OPBX_API_PORT") -> socket.socket:
     """A bound socket for uvicorn, so a taken port is a StartupError here, not uvicorn's exit."""
     try:
         family, kind, protocol, _, address = socket.getaddrinfo(
@@ -134,16 +134,25 @@ class HttpServer:
     """An ASGI app served by uvicorn on the running event loop."""
 
     def __init__(
-        self, app: Starlette, host: str, port: int, *, log_level: str = "warning", setting: str = "OPBX_API_PORT"
+        self,
+        app: Starlette,
+        host: str,
+        port: int,
+        *,
+        log_level: str = "warning",
+        listener: socket.socket | None = None,
     ) -> None:
+        """Serve ``app`` on ``host:port``, or on ``listener`` when the port was bound beforehand."""
         config = uvicorn.Config(app, host=host, port=port, lifespan="off", log_level=log_level, access_log=False)
         self._server = _QuietSignals(config)
         self._task: asyncio.Task[None] | None = None
-        self._host, self._port, self._setting = host, port, setting
+        self._host, self._port = host, port
+        self._listener = listener
 
     async def start(self) -> None:
-        listener = _listening_socket(self._host, self._port, self._setting)
-        self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[listener]))
+        if self._listener is None:
+            self._listener = listen(self._host, self._port)
+        self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[self._listener]))
         while not self._server.started:
             if self._task.done():
                 self._task.result()  # start-up failed: raise its error
@@ -181,19 +190,25 @@ class Embedded:
 
 async def start_embedded(config: ServerConfig, settings: BackendSettings, *, advertise_port: bool = True) -> Embedded:
     """Start the whole system; unless ``advertise_port`` is off, browsers are sent to the realtime port bound."""
+    listener = listen(settings.api_host, settings.api_port)
     realtime = RealtimeServer(config)
-    await realtime.start()
+    try:
+        await realtime.start()
+    except BaseException:
+        listener.close()
+        raise
     try:
         if advertise_port:
             settings = dataclasses.replace(settings, ws_port=realtime.port)
         backend = await start_backend(settings, realtime=realtime)
         try:
-            http = HttpServer(backend.api, settings.api_host, settings.api_port)
+            http = HttpServer(backend.api, settings.api_host, settings.api_port, listener=listener)
             await http.start()
         except BaseException:
             await backend.stop()
             raise
     except BaseException:
+        listener.close()
         await realtime.stop()
         raise
     return Embedded(realtime, backend, http)

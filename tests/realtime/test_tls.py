@@ -80,8 +80,9 @@ def test_the_certificate_and_key_are_checked_at_start_up(certificate: Certificat
     assert (config.ssl_cert, config.ssl_key) == (cert, key)
     with pytest.raises(ConfigError, match="give both or neither"):
         load_config(None, {}, ssl_cert=cert)
-    with pytest.raises(ConfigError, match="not found"):
-        load_config(None, {}, ssl_cert=cert, ssl_key=str(tmp_path / "absent.pem"))
+    absent = tmp_path / "absent.pem"
+    with pytest.raises(ConfigError, match=f"the key file {absent} does not exist"):
+        load_config(None, {}, ssl_cert=cert, ssl_key=str(absent))
     with pytest.raises(ConfigError, match="cannot load"):
         load_config(None, {}, ssl_cert=key, ssl_key=cert)  # swapped
     toml = tmp_path / "opbx.toml"

@@ -63,11 +63,16 @@ def _refuse_published_secret(args: argparse.Namespace, hosts: Iterable[str], con
         )
 
 
-async def _until_signalled() -> None:
+def _on_signal() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM: installed before start-up, so an early signal stops gracefully."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
+    return stopping
+
+
+async def _until(stopping: asyncio.Event) -> None:
     await stopping.wait()
     log.info("shutting down")
 
@@ -87,6 +92,7 @@ async def _stop_within_grace(server: RealtimeServer) -> None:
 async def _run_realtime(config: ServerConfig, worker: int = 0) -> None:
     from opbx.realtime.server import RealtimeServer
 
+    stopping = _on_signal()
     server = RealtimeServer(config)
     await server.start()
     if worker == 0:
@@ -98,7 +104,7 @@ async def _run_realtime(config: ServerConfig, worker: int = 0) -> None:
                 f"node id {server.adapter.node_id}"
             ]
         )
-    await _until_signalled()
+    await _until(stopping)
     await _stop_within_grace(server)
 
 
@@ -122,17 +128,23 @@ def _cmd_realtime(args: argparse.Namespace) -> int:
 
 
 async def _run_api(settings: BackendSettings) -> None:
-    from opbx.system import HttpServer, start_backend
+    from opbx.system import HttpServer, listen, start_backend
 
-    backend = await start_backend(settings)
+    stopping = _on_signal()
+    listener = listen(settings.api_host, settings.api_port)  # a taken port refuses before any migration
     try:
-        http = HttpServer(backend.api, settings.api_host, settings.api_port)
+        backend = await start_backend(settings)
+    except BaseException:
+        listener.close()
+        raise
+    try:
+        http = HttpServer(backend.api, settings.api_host, settings.api_port, listener=listener)
         await http.start()
     except BaseException:
         await backend.stop()
         raise
     _print(backend_lines(settings, http.port))
-    await _until_signalled()
+    await _until(stopping)
     await http.stop()
     await backend.stop()
 
@@ -149,6 +161,7 @@ async def _run_serve(config: ServerConfig, settings: BackendSettings, *, demo: b
     from opbx.simulator import SimulatedOrganization, Simulator
     from opbx.system import start_embedded
 
+    stopping = _on_signal()
     system = await start_embedded(config, settings, advertise_port="OPBX_WS_PORT" not in os.environ)
     realtime = system.realtime
     lines = realtime_lines(config, realtime.port, realtime.metrics_port, realtime.adapter.node_id)
@@ -174,7 +187,7 @@ async def _run_serve(config: ServerConfig, settings: BackendSettings, *, demo: b
     else:
         lines += ["", f"Dashboard: {api_url}/"]
     _print(lines)
-    await _until_signalled()
+    await _until(stopping)
     if simulator is not None and simulation is not None:
         simulation.cancel()
         await simulator.close()

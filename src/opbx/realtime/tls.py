@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 
 __all__ = ["TlsError", "server_ssl_context"]
 
@@ -17,12 +18,13 @@ def server_ssl_context(cert_file: str, key_file: str) -> ssl.SSLContext:
     Python's defaults for servers: TLS 1.2 or newer, no compression, the system's ciphers.
     ALPN offers HTTP/1.1 only, the one protocol this port speaks.
     """
+    for kind, path in (("certificate", cert_file), ("key", key_file)):
+        if not Path(path).is_file():
+            raise TlsError(f"the {kind} file {path} does not exist; give the path of a PEM file")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.set_alpn_protocols(["http/1.1"])
     try:
         context.load_cert_chain(cert_file, key_file)
-    except FileNotFoundError as exc:
-        raise TlsError(f"{exc.filename}: not found") from None
     except (OSError, ssl.SSLError) as exc:
         raise TlsError(f"cannot load the certificate {cert_file} with the key {key_file}: {exc}") from None
     return context
