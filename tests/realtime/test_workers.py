@@ -43,9 +43,23 @@ async def workers(tmp_path: Path) -> AsyncIterator[tuple[Node, int]]:
     metrics = _two_free_ports()
     node = Node(tmp_path, REDIS_URL, prefix, extra_args=("--workers", "2", "--metrics-port", str(metrics)))
     node.start()
+    for port in (metrics, metrics + 1):  # the node answers once one worker listens; wait for both
+        await _listening(port)
     yield node, metrics
     node.stop()
     await delete_prefix(prefix)
+
+
+async def _listening(port: int) -> None:
+    for _ in range(400):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        return
+    raise AssertionError(f"nothing listens on {port}")
 
 
 async def _connections(port: int) -> float:
