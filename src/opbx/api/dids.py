@@ -80,7 +80,7 @@ _ID = (id_parameter("did_id", "number"),)
 OPERATIONS = (
     Operation("GET", _DIDS, list_dids, "List the organization's numbers", "Numbers", {200: DidList}),
     Operation("POST", _DIDS, create_did, "Register a number (admins)", "Numbers", {201: OneDid}, body=NewDid,
-              errors=(403, 409)),
+              errors=(403, 404, 409)),
     Operation("GET", _DID, get_did, "A number", "Numbers", {200: OneDid}, parameters=_ID),
     Operation("PATCH", _DID, update_did, "Change or route a number (admins)", "Numbers", {200: OneDid},
               body=DidChange, parameters=_ID, errors=(403, 409)),

@@ -79,7 +79,7 @@ OPERATIONS = (
     Operation("GET", _EXTENSIONS, list_extensions, "List the organization's extensions", "Extensions",
               {200: ExtensionList}),
     Operation("POST", _EXTENSIONS, create_extension, "Create an extension (admins)", "Extensions",
-              {201: OneExtension}, body=NewExtension, errors=(403, 409)),
+              {201: OneExtension}, body=NewExtension, errors=(403, 404, 409)),
     Operation("GET", _EXTENSION, get_extension, "An extension", "Extensions", {200: OneExtension}, parameters=_ID),
     Operation("PATCH", _EXTENSION, update_extension, "Renumber or (un)assign an extension (admins)", "Extensions",
               {200: OneExtension}, body=ExtensionChange, parameters=_ID, errors=(403, 409)),

@@ -98,7 +98,8 @@ def check_name(value: str, what: str = "name") -> str:
 
 def check_email(value: str) -> str:
     email = value.strip().lower()
-    if len(email) > 320 or _EMAIL.fullmatch(email) is None:
+    # Control characters are no part of an address, and PostgreSQL refuses NUL in text outright.
+    if len(email) > 320 or not email.isprintable() or _EMAIL.fullmatch(email) is None:
         raise Invalid(f"{value[:80]!r} is not an email address like name@example.com")
     return email
 
