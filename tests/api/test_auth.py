@@ -51,3 +51,38 @@ async def test_requests_without_a_valid_token_are_401(client: httpx.AsyncClient,
         response = await client.get("/api/v1/call-logs/active", headers=headers)
         assert response.status_code == 401
         assert response.json()["status"] == 401
+
+
+async def test_the_token_is_checked_before_the_body_or_the_path(client: httpx.AsyncClient, world: World) -> None:
+    for method, path, body in (
+        ("POST", "/api/v1/users", b"{not json"),
+        ("PATCH", "/api/v1/extensions/abc", b"{}"),
+        ("GET", "/api/v1/call-logs?per_page=9999", None),
+    ):
+        response = await client.request(method, path, content=body)
+        assert response.status_code == 401, (method, path, response.text)
+
+
+async def test_an_email_no_user_can_have_is_simply_unknown(client: httpx.AsyncClient, world: World) -> None:
+    for email in ("admin\u0000@acme.example", "admin\n@acme.example"):
+        response = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        assert response.status_code == 401
+        assert response.json() == {"error": "Invalid email or password", "status": 401}
+
+
+async def test_changing_your_own_password_needs_the_current_one_admins_too(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    token = await token_for(client, "admin@acme.example")
+    me = f"/api/v1/users/{world.acme.user_ids[0]}"
+    refused = await client.patch(me, json={"password": "a brand new passphrase"}, headers=bearer(token))
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "give your current password (current_password) to set a new one"
+    changed = await client.patch(
+        me, json={"password": "a brand new passphrase", "current_password": PASSWORD}, headers=bearer(token)
+    )
+    assert changed.status_code == 200
+    login = await client.post(
+        "/api/v1/auth/login", json={"email": "admin@acme.example", "password": "a brand new passphrase"}
+    )
+    assert login.status_code == 200

@@ -87,7 +87,7 @@ TABLE = (
     Row("GET", "/api/v1/dids", everyone(200)),
     Row("POST", "/api/v1/dids", admins(201), {"phone_number": "+15550003000"}),
     Row("GET", "/api/v1/dids/{did}", everyone(200)),
-    Row("PATCH", "/api/v1/dids/{did}", admins(200), {"extension_id": None}),
+    Row("PATCH", "/api/v1/dids/{did}", admins(200), {"phone_number": "+15550007777"}),
     Row("DELETE", "/api/v1/dids/{did}", admins(200)),
 )
 

@@ -10,8 +10,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from opbx.api import auth, broadcasting, calls, dids, extensions, health, organization, realtime, users, webhooks
+from opbx.api.auth import require_user
 from opbx.api.context import ApiContext
-from opbx.api.contract import Auth, Operation
+from opbx.api.contract import Auth, Endpoint, Operation
 from opbx.api.errors import ApiProblem, handle_http_exception, handle_problem
 from opbx.api.reference import reference_operations
 from opbx.dashboard import dashboard_routes
@@ -44,11 +45,25 @@ def api_operations() -> tuple[Operation, ...]:
     )
 
 
+def _signed_in_first(operation: Operation) -> Endpoint:
+    """A bearer route checks the token before anything else: no body or id is read for a stranger."""
+    if operation.auth is not Auth.BEARER:
+        return operation.endpoint
+    endpoint = operation.endpoint
+
+    async def guarded(request: Request) -> Response:
+        await require_user(request)
+        return await endpoint(request)
+
+    guarded.__name__ = endpoint.__name__
+    return guarded
+
+
 def create_api(context: ApiContext) -> Starlette:
     operations = api_operations()
     described = (*operations, DASHBOARD)
     routes: list[BaseRoute] = [
-        Route(operation.path, operation.endpoint, methods=[operation.method])
+        Route(operation.path, _signed_in_first(operation), methods=[operation.method])
         for operation in (*operations, *reference_operations(described))
     ]
     api = Starlette(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from msgspec import Struct
 from sqlalchemy import select
 from starlette.requests import Request
@@ -71,7 +73,10 @@ def bearer_token(request: Request) -> str | None:
 
 
 async def require_user(request: Request) -> Authenticated:
-    """The signed-in caller, or a 401."""
+    """The signed-in caller, or a 401 (resolved once a request: the routes check it first)."""
+    cached: Authenticated | None = getattr(request.state, "caller", None)
+    if cached is not None:
+        return cached
     token = bearer_token(request)
     if token is None:
         raise ApiProblem(401, "Missing bearer token")
@@ -80,16 +85,23 @@ async def require_user(request: Request) -> Authenticated:
         authenticated = await resolve_token(session, token, context.now())
     if authenticated is None:
         raise ApiProblem(401, "Invalid or expired token")
+    request.state.caller = authenticated
     return authenticated
 
 
 async def login(request: Request) -> Response:
     credentials = decode_json(await limited_body(request), Credentials)
     context = context_of(request)
+    email = credentials.email.strip().lower()
     async with context.database.session() as session, session.begin():
-        email = credentials.email.strip().lower()
-        user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
-        valid = verify_password(credentials.password, user.password_hash if user else _DUMMY_HASH)
+        # An address no user can have (PostgreSQL refuses NUL outright) is looked up as nobody.
+        user = (
+            (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+            if email.isprintable()
+            else None
+        )
+        hashed = user.password_hash if user else _DUMMY_HASH
+        valid = await asyncio.to_thread(verify_password, credentials.password, hashed)
         if user is None or not valid:
             raise ApiProblem(401, "Invalid email or password")
         if user.disabled_at is not None:

@@ -95,7 +95,7 @@ async def update_extension(
         if number != extension.number:
             await _extension_number_is_free(scope, extension.organization_id, number)
             details["number"] = extension.number = number
-    if not isinstance(user_id, UnsetType):
+    if not isinstance(user_id, UnsetType) and user_id != extension.user_id:
         if user_id is not None:
             await scope.user(user_id, extension.organization_id)
         details["user_id"] = extension.user_id = user_id
@@ -168,7 +168,7 @@ async def update_did(
         if phone_number != did.phone_number:
             await _phone_number_is_free(scope, phone_number)
             details["phone_number"] = did.phone_number = phone_number
-    if not isinstance(extension_id, UnsetType):
+    if not isinstance(extension_id, UnsetType) and extension_id != did.extension_id:
         if extension_id is not None:
             await scope.extension(extension_id, did.organization_id)
         details["extension_id"] = did.extension_id = extension_id

@@ -60,9 +60,15 @@ async def rename(scope: Scope, name: str, organization_id: int | None = None) ->
     scope.require_admin()
     organization = await scope.organization(organization_id)
     before, organization.name = organization.name, check_name(name)
-    scope.audit(
-        organization.id, "organization.rename", "organization", organization.id, before=before, after=organization.name
-    )
+    if organization.name != before:
+        scope.audit(
+            organization.id,
+            "organization.rename",
+            "organization",
+            organization.id,
+            before=before,
+            after=organization.name,
+        )
     return organization_record(organization)
 
 
@@ -106,7 +112,7 @@ async def audit_log(
     scope: Scope, organization_id: int | None = None, *, limit: int = 50, before: int | None = None
 ) -> list[AuditRecord]:
     """The newest changes to the organization's directory first (admins only); ``before``: an entry id."""
-    scope.require_admin()
+    scope.require_admin("read the audit log")
     organization = await scope.organization(organization_id)
     query = select(AuditEntry).where(AuditEntry.organization_id == organization.id)
     if before is not None:

@@ -72,9 +72,9 @@ class Scope:
     actor: Actor
     now: datetime
 
-    def require_admin(self) -> None:
+    def require_admin(self, what: str = "change the organization's directory") -> None:
         if not self.actor.is_admin:
-            raise Forbidden("only an admin may change the organization's directory")
+            raise Forbidden(f"only an admin may {what}")
 
     def _not_found(self, what: str, ident: int) -> NotFound:
         suffix = "" if self.actor.is_operator else " in your organization"

@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass
 
 from msgspec import UNSET, UnsetType
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
@@ -92,17 +92,18 @@ async def _keep_an_admin(scope: Scope, user: User) -> None:
     """Refuse to disable or demote the organization's last active admin."""
     if user.role != Role.ADMIN or user.disabled_at is not None:
         return
-    others = await scope.session.scalar(
-        select(func.count())
-        .select_from(User)
+    # FOR UPDATE locks the organization's admins (PostgreSQL), so two admins demoting each other
+    # at once are serialized and the second sees the first's change; SQLite serializes writers anyway.
+    admins = await scope.session.scalars(
+        select(User.id)
         .where(
             User.organization_id == user.organization_id,
             User.role == Role.ADMIN.value,
             User.disabled_at.is_(None),
-            User.id != user.id,
         )
+        .with_for_update()
     )
-    if not others:
+    if not [admin for admin in admins if admin != user.id]:
         raise Conflict(f"user {user.id} is the organization's last active admin; make another user admin first")
 
 
@@ -114,28 +115,30 @@ async def _revoke_tokens(scope: Scope, user: User) -> None:
     )
 
 
-def _check_self_service(scope: Scope, user: User, changes: UserChanges) -> None:
-    """Users other than admins may change only their own name and password."""
-    if scope.actor.is_admin:
-        return
-    if user.id != scope.actor.user_id:
-        raise Forbidden("you may change only your own account")
-    if not isinstance(changes.email, UnsetType) or not isinstance(changes.role, UnsetType):
-        raise Forbidden("only an admin may change an email address or a role")
-    if not isinstance(changes.password, UnsetType) and (
-        isinstance(changes.current_password, UnsetType)
-        or not verify_password(changes.current_password, user.password_hash)
-    ):
-        raise Forbidden("give your current password (current_password) to set a new one")
+async def _check_self_service(scope: Scope, user: User, changes: UserChanges) -> None:
+    """Users other than admins change only their own name and password; anyone changing their
+    own password proves the current one (a stolen token alone cannot lock the owner out)."""
+    own = user.id == scope.actor.user_id
+    if not scope.actor.is_admin:
+        if not own:
+            raise Forbidden("you may change only your own account")
+        if not isinstance(changes.email, UnsetType) or not isinstance(changes.role, UnsetType):
+            raise Forbidden("only an admin may change an email address or a role")
+    if own and not isinstance(changes.password, UnsetType):
+        current = changes.current_password
+        if isinstance(current, UnsetType) or not await asyncio.to_thread(verify_password, current, user.password_hash):
+            raise Forbidden("give your current password (current_password) to set a new one")
 
 
 async def update(scope: Scope, user_id: int, changes: UserChanges) -> UserRecord:
     user = await scope.user(user_id)
-    _check_self_service(scope, user, changes)
+    await _check_self_service(scope, user, changes)
     changed: list[str] = []
     if not isinstance(changes.name, UnsetType):
-        user.name = check_name(changes.name)
-        changed.append("name")
+        name = check_name(changes.name)
+        if name != user.name:
+            user.name = name
+            changed.append("name")
     if not isinstance(changes.email, UnsetType):
         email = check_email(changes.email)
         if email != user.email:
