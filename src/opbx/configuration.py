@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+from collections.abc import Iterable
 from urllib.parse import SplitResult, urlsplit
 
 from opbx.protocol.app import App, AppId
@@ -26,6 +27,7 @@ __all__ = [
     "is_loopback",
     "mask_secret",
     "mask_url",
+    "parse_bool",
     "port_in_use",
     "uses_development_secret",
 ]
@@ -54,6 +56,16 @@ def port_in_use(error: OSError, host: str, port: int, setting: str) -> StartupEr
     return StartupError(
         f"{setting}: {host}:{port} is already in use; stop the process listening there or choose another port"
     )
+
+
+def parse_bool(where: str, text: str) -> bool:
+    """An environment switch: true/false, 1/0, yes/no, on/off (empty is false); anything else refused."""
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{where}: must be true or false, not {text!r}")
 
 
 def check_log_level(where: str, value: str) -> str:
@@ -113,6 +125,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def uses_development_secret(apps: tuple[App, ...] | list[App]) -> bool:
+def uses_development_secret(apps: Iterable[App]) -> bool:
     """Does any app sign with the published development secret?"""
     return any(app.secret == DEFAULT_APP.secret for app in apps)

@@ -88,6 +88,22 @@ def test_a_bad_setting_is_one_line_and_status_2(
     assert "OPBX_BROADCAST_DRIVER: must be one of inprocess, pusher, log, null, not 'carrier-pigeon'" in err
 
 
+def test_settings_the_servers_would_refuse_are_refused_here_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value, message in (
+        ("DATABASE_URL", "mysql://root@db/opbx", "DATABASE_URL: unsupported database 'mysql'"),
+        ("OPBX_WORKERS", "two", "OPBX_WORKERS: must be a whole number from 1, not 'two'"),
+        ("OPBX_APP_SECRET", "", "OPBX_APP_SECRET: must not be empty"),
+    ):
+        with monkeypatch.context() as patched:
+            patched.setenv(name, value)
+            code, out, err = check_config(monkeypatch, capsys)
+        assert (code, out) == (2, ""), name
+        assert message in err
+        assert err.count("\n") == 1
+
+
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["--version"])

@@ -139,6 +139,18 @@ def test_the_published_development_secret_stays_on_this_machine(tmp_path: Path) 
     assert "refusing to serve other machines" in line
 
 
+def test_the_api_refuses_what_only_serve_can_do_and_empty_credentials(tmp_path: Path) -> None:
+    line = refused(["api"], tmp_path, OPBX_BROADCAST_DRIVER="inprocess", OPBX_API_PORT="0")
+    assert "OPBX_BROADCAST_DRIVER: inprocess needs the realtime server in the same process" in line
+    assert (
+        refused(["api"], tmp_path, OPBX_APP_SECRET="", OPBX_API_PORT="0") == "opbx: OPBX_APP_SECRET: must not be empty"
+    )
+    line = refused(["api"], tmp_path, OPBX_API_HOST="0.0.0.0", OPBX_API_PORT="0")
+    assert "--host 0.0.0.0: refusing to serve other machines with the published development app secret" in line
+    line = refused(["api"], tmp_path, OPBX_WS_TLS="maybe")
+    assert line == "opbx: OPBX_WS_TLS: must be true or false, not 'maybe'"
+
+
 def read_banner(process: subprocess.Popen[str], last: str) -> list[str]:
     assert process.stdout is not None
     lines: list[str] = []

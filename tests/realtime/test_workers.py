@@ -115,3 +115,29 @@ async def test_several_workers_need_the_redis_adapter(tmp_path: Path) -> None:
     _, stderr = await process.communicate()
     assert process.returncode == 2
     assert b"OPBX_ADAPTER=redis" in stderr
+
+
+async def test_a_start_up_refusal_stops_every_worker_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        prefix = unique_prefix()
+        process = await asyncio.create_subprocess_exec(
+            *("opbx", "realtime", "--workers", "2", "--port", str(port), "--no-metrics"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={
+                "PATH": str(Path(sys.executable).parent),
+                "OPBX_ADAPTER": "redis",
+                "OPBX_REDIS_URL": REDIS_URL,
+                "OPBX_REDIS_PREFIX": prefix,
+            },
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    await delete_prefix(prefix)
+    assert process.returncode == 2, stderr
+    assert b"Traceback" not in stderr
+    refusals = [line for line in stderr.decode().splitlines() if line.startswith("opbx:")]
+    assert len(refusals) == 1, stderr
+    assert f"127.0.0.1:{port} is already in use" in refusals[0]

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from opbx.configuration import DEFAULT_APP, ConfigError
-from opbx.db.engine import DEFAULT_DATABASE_URL
+from opbx.configuration import DEFAULT_APP, ConfigError, parse_bool
+from opbx.db.engine import DEFAULT_DATABASE_URL, check_database_url
 from opbx.protocol.app import App, AppId
 
 __all__ = ["DRIVERS", "BackendSettings"]
@@ -55,16 +55,25 @@ class BackendSettings:
         driver = env.get("OPBX_BROADCAST_DRIVER", default_driver)
         if driver not in DRIVERS:
             raise ConfigError(f"OPBX_BROADCAST_DRIVER: must be one of {', '.join(DRIVERS)}, not {driver!r}")
+        credentials = {}
+        for name, default in (
+            ("OPBX_APP_ID", DEFAULT_APP.id),
+            ("OPBX_APP_KEY", DEFAULT_APP.key),
+            ("OPBX_APP_SECRET", DEFAULT_APP.secret),
+        ):
+            credentials[name] = env.get(name, default)
+            if not credentials[name]:
+                raise ConfigError(f"{name}: must not be empty")
         app = App(
-            id=AppId(env.get("OPBX_APP_ID", DEFAULT_APP.id)),
-            key=env.get("OPBX_APP_KEY", DEFAULT_APP.key),
-            secret=env.get("OPBX_APP_SECRET", DEFAULT_APP.secret),
+            id=AppId(credentials["OPBX_APP_ID"]),
+            key=credentials["OPBX_APP_KEY"],
+            secret=credentials["OPBX_APP_SECRET"],
         )
-        tls = env.get("OPBX_WS_TLS", "false").lower()
-        if tls not in ("true", "false", "1", "0"):
-            raise ConfigError(f"OPBX_WS_TLS: must be true or false, not {tls!r}")
+        tls = parse_bool("OPBX_WS_TLS", env.get("OPBX_WS_TLS", "false"))
         return cls(
-            database_url=env.get("DATABASE_URL") or env.get("OPBX_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=check_database_url(
+                env.get("DATABASE_URL") or env.get("OPBX_DATABASE_URL") or DEFAULT_DATABASE_URL
+            ),
             broadcast_driver=driver,
             pusher_url=env.get("OPBX_PUSHER_URL", "http://127.0.0.1:6001"),
             app=app,
@@ -72,6 +81,6 @@ class BackendSettings:
             api_port=_port(env, "OPBX_API_PORT", 8000),
             ws_host=env.get("OPBX_WS_HOST") or None,
             ws_port=_port(env, "OPBX_WS_PORT", 6001),
-            ws_tls=tls in ("true", "1"),
+            ws_tls=tls,
             redis_url=env.get("REDIS_URL") or env.get("OPBX_REDIS_URL") or None,
         )

@@ -16,7 +16,7 @@ import orjson
 
 from opbx.cli.common import Parser
 from opbx.cli.servers import backend_settings, realtime_config
-from opbx.configuration import is_loopback, mask_secret, mask_url, uses_development_secret
+from opbx.configuration import ConfigError, is_loopback, mask_secret, mask_url, uses_development_secret
 
 __all__ = ["describe", "register"]
 
@@ -50,7 +50,14 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     if uses_development_secret(realtime.apps):
         exposed = "" if is_loopback(realtime.host) else f", and it listens on {realtime.host}"
         warnings.append(f"an app uses the published development secret{exposed}: set OPBX_APP_SECRET")
-    report = {"realtime": describe(realtime), "api": describe(backend), "warnings": warnings}
+    workers = os.environ.get("OPBX_WORKERS", "1")
+    if not (workers.isascii() and workers.isdigit()) or int(workers) < 1:
+        raise ConfigError(f"OPBX_WORKERS: must be a whole number from 1, not {workers!r}")
+    report = {
+        "realtime": {**describe(realtime), "workers": int(workers)},
+        "api": describe(backend),
+        "warnings": warnings,
+    }
     print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode(), flush=True)
     return 0
 

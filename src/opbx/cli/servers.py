@@ -9,13 +9,14 @@ import dataclasses
 import logging
 import os
 import signal
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opbx.cli.banner import backend_lines, display_host, realtime_lines
 from opbx.cli.common import LOGGING, Parser, configure_logging, run
-from opbx.configuration import DEFAULT_APP, ConfigError, is_loopback, uses_development_secret
+from opbx.configuration import DEFAULT_APP, ConfigError, is_loopback, parse_bool, uses_development_secret
+from opbx.protocol.app import App
 from opbx.realtime.config import ServerConfig, load_config
 
 if TYPE_CHECKING:  # the backend (SQLAlchemy, Starlette) is imported only by the commands that run it
@@ -51,11 +52,11 @@ def backend_settings(default_driver: str) -> BackendSettings:
     return BackendSettings.from_env(os.environ, default_driver=default_driver)
 
 
-def _refuse_published_secret(args: argparse.Namespace, hosts: Iterable[str], config: ServerConfig) -> None:
+def _refuse_published_secret(args: argparse.Namespace, hosts: Iterable[str], apps: Sequence[App]) -> None:
     """Serving other machines with the development secret lets anyone sign anything: refuse unless told."""
     exposed = [host for host in hosts if not is_loopback(host)]
-    allowed = args.allow_dev_secret or os.environ.get(_ALLOW_DEV_SECRET_ENV, "").lower() in ("1", "true", "yes")
-    if exposed and uses_development_secret(config.apps) and not allowed:
+    allowed = args.allow_dev_secret or parse_bool(_ALLOW_DEV_SECRET_ENV, os.environ.get(_ALLOW_DEV_SECRET_ENV, ""))
+    if exposed and uses_development_secret(apps) and not allowed:
         raise ConfigError(
             f"--host {exposed[0]}: refusing to serve other machines with the published development app secret "
             f"{DEFAULT_APP.secret!r}; set OPBX_APP_SECRET (or the apps of the config file), or pass "
@@ -117,7 +118,7 @@ def _run_worker(config: ServerConfig, index: int) -> None:
 
 def _cmd_realtime(args: argparse.Namespace) -> int:
     config = realtime_config(args)
-    _refuse_published_secret(args, [config.host], config)
+    _refuse_published_secret(args, [config.host], config.apps)
     configure_logging(config.log_level)
     if args.workers == 1:
         run(_run_realtime(config))
@@ -151,6 +152,12 @@ async def _run_api(settings: BackendSettings) -> None:
 
 def _cmd_api(args: argparse.Namespace) -> int:
     settings = backend_settings("pusher")
+    if settings.broadcast_driver == "inprocess":
+        raise ConfigError(
+            "OPBX_BROADCAST_DRIVER: inprocess needs the realtime server in the same process; "
+            "use pusher with opbx api, or run opbx serve"
+        )
+    _refuse_published_secret(args, [settings.api_host], [settings.app])
     configure_logging(args.log_level)
     run(_run_api(settings))
     return 0
@@ -197,7 +204,7 @@ async def _run_serve(config: ServerConfig, settings: BackendSettings, *, demo: b
 def _cmd_serve(args: argparse.Namespace) -> int:
     config = realtime_config(args)
     settings = backend_settings("inprocess")
-    _refuse_published_secret(args, [config.host, settings.api_host], config)
+    _refuse_published_secret(args, [config.host, settings.api_host], config.apps)
     configure_logging(config.log_level)
     run(_run_serve(config, settings, demo=args.demo, calls_per_minute=args.simulate))
     return 0
@@ -247,5 +254,10 @@ def register(commands: Any) -> None:
 
     api: Parser = commands.add_parser(
         "api", parents=[LOGGING], help="run the call-presence API alone (broadcasting over HTTP)"
+    )
+    api.add_argument(
+        "--allow-dev-secret",
+        action="store_true",
+        help=f"listen beyond this machine with the published development app secret (or {_ALLOW_DEV_SECRET_ENV})",
     )
     api.set_defaults(handler=_cmd_api)

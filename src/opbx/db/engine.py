@@ -41,6 +41,8 @@ def async_url(url: str) -> str:
 
 _SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg")
 _CONNECT_TIMEOUT = 10.0
+_MIGRATION_LOCK = 0x0BB8_0001
+"""The PostgreSQL advisory lock key held while migrating (any constant no other code uses)."""
 
 
 def check_database_url(url: str) -> str:
@@ -62,8 +64,9 @@ def _unreachable(url: str, error: BaseException) -> StartupError:
     name = parts.path.lstrip("/")
     state = getattr(getattr(error, "orig", None), "sqlstate", None)
     if state == "3D000":
+        where = f"{parts.hostname}:{parts.port or 5432}" if parts.hostname else "the local server"
         return StartupError(
-            f"DATABASE_URL: the database {name!r} does not exist on {parts.hostname}:{parts.port or 5432}; "
+            f"DATABASE_URL: the database {name!r} does not exist on {where}; "
             f"create it (createdb {name}) or fix DATABASE_URL ({shown})"
         )
     if state in ("28000", "28P01"):
@@ -147,6 +150,8 @@ class Database:
         """Bring the schema to the newest migration (idempotent)."""
         await self.ping()
         async with self.engine.connect() as connection:
+            if not self.is_sqlite:  # API processes starting together migrate one after the other
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), "head"))
             await connection.commit()
 

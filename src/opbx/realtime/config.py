@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from opbx.configuration import DEFAULT_APP, ConfigError, check_log_level, check_redis_url
+from opbx.configuration import DEFAULT_APP, ConfigError, check_log_level, check_redis_url, parse_bool
 from opbx.protocol.app import PROFILES, App, AppId, Limits, WebhookTarget
 from opbx.protocol.origins import InvalidOriginPattern, normalize_origin_pattern
 from opbx.protocol.webhooks import WebhookKind
@@ -123,15 +123,6 @@ def _check_keys(where: str, table: Mapping[str, object], allowed: Mapping[str, t
     unknown = set(table) - set(allowed) - extra
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
-
-
-def _parse_bool(where: str, text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError(f"{where}: must be true or false, not {text!r}")
 
 
 def _limits(where: str, table: Mapping[str, object]) -> Limits:
@@ -261,7 +252,7 @@ def _env_app(env: Mapping[str, str]) -> App | None:
         if not text:
             raise ConfigError(f"{name}: must not be empty")
         values[attribute] = text
-    client_events = _parse_bool("OPBX_APP_CLIENT_EVENTS", env.get("OPBX_APP_CLIENT_EVENTS", "false"))
+    client_events = parse_bool("OPBX_APP_CLIENT_EVENTS", env.get("OPBX_APP_CLIENT_EVENTS", "false"))
     return App(id=AppId(values["id"]), key=values["key"], secret=values["secret"], client_events=client_events)
 
 

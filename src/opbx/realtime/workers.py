@@ -13,7 +13,9 @@ import contextlib
 import dataclasses
 import logging
 import os
+import select
 import signal
+import sys
 import time
 from collections.abc import Callable
 
@@ -25,6 +27,8 @@ __all__ = ["run_workers"]
 log = logging.getLogger("opbx.realtime.workers")
 
 _RESTART_DELAY = 1.0
+_REFUSED = 2
+"""A worker's exit status when its start-up was refused (a taken port, a bad setting)."""
 
 
 def _check(config: ServerConfig, count: int) -> None:
@@ -45,6 +49,9 @@ def run_workers(config: ServerConfig, count: int, run_worker: Callable[[ServerCo
     shared = dataclasses.replace(config, reuse_port=True)
     workers: dict[int, int] = {}
     stopping = False
+    refused = False
+    refusals_out, refusals_in = os.pipe()  # workers' start-up refusals, said once by the parent
+    os.set_blocking(refusals_out, False)
 
     def spawn(index: int) -> None:
         pid = os.fork()
@@ -54,6 +61,9 @@ def run_workers(config: ServerConfig, count: int, run_worker: Callable[[ServerCo
             code = 0
             try:
                 run_worker(shared, index)
+            except ConfigError as exc:  # a start-up refusal: the same in every worker, so no restart
+                os.write(refusals_in, f"opbx: {exc}".encode()[: select.PIPE_BUF - 1] + b"\n")  # atomic
+                code = _REFUSED
             except BaseException:
                 log.exception("worker %d failed", index)
                 code = 1
@@ -80,7 +90,18 @@ def run_workers(config: ServerConfig, count: int, run_worker: Callable[[ServerCo
         index = workers.pop(pid, -1)
         if index < 0 or stopping:
             continue
-        log.error("worker %d (pid %d) exited with %s; restarting it", index, pid, os.waitstatus_to_exitcode(status))
+        code = os.waitstatus_to_exitcode(status)
+        if code == _REFUSED:
+            if not refused:
+                first = os.read(refusals_out, 65536).decode(errors="replace").splitlines()[:1]
+                print(*first, file=sys.stderr, flush=True)
+            refused = True
+            forward(signal.SIGTERM, None)  # the others would be refused too, or serve alone
+            continue
+        log.error("worker %d (pid %d) exited with %s; restarting it", index, pid, code)
         time.sleep(_RESTART_DELAY)
-        spawn(index)
-    return 0
+        if not stopping:  # a signal during the delay stops instead
+            spawn(index)
+    os.close(refusals_out)
+    os.close(refusals_in)
+    return _REFUSED if refused else 0
