@@ -87,6 +87,9 @@ export function App() {
       organization={auth.organization}
       onSignOut={() => signOut()}
       onUnauthorized={() => signOut("Your session has expired. Please sign in again.", false)}
+      onUserChange={(user) =>
+        setAuth((current) => (current.status === "signed-in" ? { ...current, user } : current))
+      }
     />
   );
 }

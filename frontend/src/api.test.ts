@@ -70,3 +70,58 @@ describe("api", () => {
     await expect(api.logout()).resolves.toBeUndefined();
   });
 });
+
+describe("directory api", () => {
+  function recording(answer: unknown) {
+    const calls: Call[] = [];
+    const api = createApi(() => "tok", fakeFetch(200, answer, calls));
+    const sent = () =>
+      calls.map((c) => {
+        const body = c.init!.body;
+        return [c.init!.method, c.url, body === undefined ? undefined : JSON.parse(String(body))];
+      });
+    return { api, sent };
+  }
+
+  it("unwraps {data} and sends the right requests", async () => {
+    const { api, sent } = recording({ data: { id: 5 } });
+    expect(await api.organization()).toEqual({ id: 5 });
+    await api.rotateWebhookSecret();
+    await api.listUsers();
+    await api.createUser({ email: "d@x.y", name: "D", role: "agent", password: "long-enough-pw" });
+    await api.updateUser(5, { role: "supervisor" });
+    await api.disableUser(5);
+    await api.enableUser(5);
+    await api.listExtensions();
+    await api.createExtension({ number: "110", user_id: null });
+    await api.updateExtension(3, { user_id: 5 });
+    await api.deleteExtension(3);
+    await api.listDids();
+    await api.createDid({ phone_number: "+15550100400", extension_id: 3 });
+    await api.updateDid(9, { extension_id: null });
+    await api.deleteDid(9);
+    expect(sent()).toEqual([
+      ["GET", "/api/v1/organization", undefined],
+      ["POST", "/api/v1/organization/webhook-secret", undefined],
+      ["GET", "/api/v1/users", undefined],
+      ["POST", "/api/v1/users", { email: "d@x.y", name: "D", role: "agent", password: "long-enough-pw" }],
+      ["PATCH", "/api/v1/users/5", { role: "supervisor" }],
+      ["POST", "/api/v1/users/5/disable", undefined],
+      ["POST", "/api/v1/users/5/enable", undefined],
+      ["GET", "/api/v1/extensions", undefined],
+      ["POST", "/api/v1/extensions", { number: "110", user_id: null }],
+      ["PATCH", "/api/v1/extensions/3", { user_id: 5 }],
+      ["DELETE", "/api/v1/extensions/3", undefined],
+      ["GET", "/api/v1/dids", undefined],
+      ["POST", "/api/v1/dids", { phone_number: "+15550100400", extension_id: 3 }],
+      ["PATCH", "/api/v1/dids/9", { extension_id: null }],
+      ["DELETE", "/api/v1/dids/9", undefined],
+    ]);
+  });
+
+  it("turns a refusal into an ApiError with the API's message", async () => {
+    const message = "user 1 is the organization's last active admin; make another user admin first";
+    const api = createApi(() => "tok", fakeFetch(409, { error: message, status: 409 }));
+    await expect(api.updateUser(1, { role: "agent" })).rejects.toMatchObject({ status: 409, message });
+  });
+});

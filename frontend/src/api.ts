@@ -3,10 +3,22 @@
 import type {
   ActiveCallsResponse,
   CallLogsResponse,
+  DataEnvelope,
+  Did,
+  DidChange,
+  DirectoryUser,
+  Extension,
+  ExtensionChange,
   LoginResponse,
   MeResponse,
+  NewDid,
+  NewExtension,
+  NewUser,
+  OrganizationSettings,
+  OrganizationWithSecret,
   RealtimeConfig,
   StatisticsResponse,
+  UserChange,
 } from "./types";
 
 export const API_PREFIX = "/api/v1";
@@ -29,7 +41,8 @@ export function isUnauthorized(error: unknown): boolean {
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
-export interface ApiClient {
+/** What the live page (sign-in, calls, realtime) needs. */
+export interface LiveApi {
   login(email: string, password: string): Promise<LoginResponse>;
   logout(): Promise<void>;
   me(): Promise<MeResponse>;
@@ -38,6 +51,31 @@ export interface ApiClient {
   recentCalls(perPage?: number): Promise<CallLogsResponse>;
   statistics(): Promise<StatisticsResponse>;
 }
+
+/**
+ * The caller's organization and its directory (Settings). Records come unwrapped from the
+ * API's `{data: …}`; everyone reads, admins write (others get 403).
+ */
+export interface DirectoryApi {
+  organization(): Promise<OrganizationSettings>;
+  /** The new secret: the only time it is shown. */
+  rotateWebhookSecret(): Promise<OrganizationWithSecret>;
+  listUsers(): Promise<DirectoryUser[]>;
+  createUser(user: NewUser): Promise<DirectoryUser>;
+  updateUser(id: number, change: UserChange): Promise<DirectoryUser>;
+  disableUser(id: number): Promise<DirectoryUser>;
+  enableUser(id: number): Promise<DirectoryUser>;
+  listExtensions(): Promise<Extension[]>;
+  createExtension(extension: NewExtension): Promise<Extension>;
+  updateExtension(id: number, change: ExtensionChange): Promise<Extension>;
+  deleteExtension(id: number): Promise<Extension>;
+  listDids(): Promise<Did[]>;
+  createDid(did: NewDid): Promise<Did>;
+  updateDid(id: number, change: DidChange): Promise<Did>;
+  deleteDid(id: number): Promise<Did>;
+}
+
+export interface ApiClient extends LiveApi, DirectoryApi {}
 
 function errorMessage(body: unknown, status: number): string {
   if (body && typeof body === "object") {
@@ -82,6 +120,12 @@ export function createApi(
     return parsed as T;
   }
 
+  async function data<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await request<DataEnvelope<T>>(method, path, body)).data;
+  }
+
+  const id = (value: number) => encodeURIComponent(String(value));
+
   return {
     login: (email, password) => request<LoginResponse>("POST", "/auth/login", { email, password }),
     logout: async () => {
@@ -93,5 +137,21 @@ export function createApi(
     recentCalls: (perPage = 10) =>
       request<CallLogsResponse>("GET", `/call-logs?per_page=${encodeURIComponent(perPage)}`),
     statistics: () => request<StatisticsResponse>("GET", "/call-logs/statistics"),
+
+    organization: () => data<OrganizationSettings>("GET", "/organization"),
+    rotateWebhookSecret: () => data<OrganizationWithSecret>("POST", "/organization/webhook-secret"),
+    listUsers: () => data<DirectoryUser[]>("GET", "/users"),
+    createUser: (user) => data<DirectoryUser>("POST", "/users", user),
+    updateUser: (userId, change) => data<DirectoryUser>("PATCH", `/users/${id(userId)}`, change),
+    disableUser: (userId) => data<DirectoryUser>("POST", `/users/${id(userId)}/disable`),
+    enableUser: (userId) => data<DirectoryUser>("POST", `/users/${id(userId)}/enable`),
+    listExtensions: () => data<Extension[]>("GET", "/extensions"),
+    createExtension: (extension) => data<Extension>("POST", "/extensions", extension),
+    updateExtension: (extensionId, change) => data<Extension>("PATCH", `/extensions/${id(extensionId)}`, change),
+    deleteExtension: (extensionId) => data<Extension>("DELETE", `/extensions/${id(extensionId)}`),
+    listDids: () => data<Did[]>("GET", "/dids"),
+    createDid: (did) => data<Did>("POST", "/dids", did),
+    updateDid: (didId, change) => data<Did>("PATCH", `/dids/${id(didId)}`, change),
+    deleteDid: (didId) => data<Did>("DELETE", `/dids/${id(didId)}`),
   };
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ApiError, type ApiClient } from "./api";
+import { ApiError, type LiveApi } from "./api";
 import { DashboardController } from "./controller";
 import type { RealtimeHandlers } from "./realtime";
 import type { CallEvent, CallLog } from "./types";
@@ -35,9 +35,9 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: 
   return { promise, resolve, reject };
 }
 
-function makeApi(overrides: Partial<ApiClient> = {}): ApiClient & { calls: string[] } {
+function makeApi(overrides: Partial<LiveApi> = {}): LiveApi & { calls: string[] } {
   const calls: string[] = [];
-  const api: ApiClient = {
+  const api: LiveApi = {
     login: vi.fn(),
     logout: vi.fn(async () => undefined),
     me: vi.fn(),
@@ -68,7 +68,7 @@ function makeApi(overrides: Partial<ApiClient> = {}): ApiClient & { calls: strin
   return Object.assign(api, { calls });
 }
 
-function setup(api: ApiClient, subscribed: () => Promise<void> = () => Promise.resolve()) {
+function setup(api: LiveApi, subscribed: () => Promise<void> = () => Promise.resolve()) {
   let handlers!: RealtimeHandlers;
   const socket = { connect: vi.fn(), disconnect: vi.fn() };
   const close = vi.fn();

@@ -1,7 +1,7 @@
 // Orchestrates one signed-in dashboard session: REST + realtime + recovery, into a
 // single store the React tree renders.
 
-import { isUnauthorized, type ApiClient } from "./api";
+import { isUnauthorized, type LiveApi } from "./api";
 import { callsReducer, initialCallsState, type CallsAction, type CallsState } from "./calls";
 import {
   ConnectionSupervisor,
@@ -36,7 +36,7 @@ export interface DashboardState {
 }
 
 export interface ControllerOptions {
-  api: ApiClient;
+  api: LiveApi;
   realtime: RealtimeFactory;
   token: string;
   organizationId: string | number;

@@ -125,3 +125,90 @@ export type CallEvent =
   | { name: "call.ended"; payload: CallEndedPayload };
 
 export type CallEventName = CallEvent["name"];
+
+// ---------- directory (admin settings): /organization, /users, /extensions, /dids ----------
+
+export type Role = "admin" | "supervisor" | "agent";
+
+/** The Cloudonix webhooks an organization receives. */
+export type WebhookKind = "call-initiated" | "call-status" | "cdr";
+
+export interface OrganizationSettings {
+  id: number;
+  name: string;
+  created_at: string;
+  /** Paths relative to the API's origin, e.g. `/webhooks/cloudonix/cdr?org=1`. */
+  webhook_paths: Partial<Record<WebhookKind, string>> & Record<string, string>;
+}
+
+export interface OrganizationWithSecret extends OrganizationSettings {
+  /** Shown only in the answer to a rotation. */
+  webhook_secret: string;
+}
+
+export interface DirectoryUser {
+  id: number;
+  email: string;
+  name: string;
+  role: Role;
+  organization_id: number;
+  disabled: boolean;
+  created_at: string;
+}
+
+export interface NewUser {
+  email: string;
+  name: string;
+  role: Role;
+  password: string;
+}
+
+/** Fields left out stay as they are. */
+export interface UserChange {
+  name?: string;
+  email?: string;
+  role?: Role;
+  password?: string;
+  current_password?: string;
+}
+
+export interface Extension {
+  id: number;
+  number: string;
+  organization_id: number;
+  user_id: number | null;
+}
+
+export interface NewExtension {
+  number: string;
+  user_id?: number | null;
+}
+
+/** Fields left out stay as they are; `user_id: null` unassigns. */
+export interface ExtensionChange {
+  number?: string;
+  user_id?: number | null;
+}
+
+export interface Did {
+  id: number;
+  phone_number: string;
+  organization_id: number;
+  extension_id: number | null;
+}
+
+export interface NewDid {
+  phone_number: string;
+  extension_id?: number | null;
+}
+
+/** Fields left out stay as they are; `extension_id: null` routes to no extension. */
+export interface DidChange {
+  phone_number?: string;
+  extension_id?: number | null;
+}
+
+/** `{data: …}`: how the directory endpoints wrap records and lists. */
+export interface DataEnvelope<T> {
+  data: T;
+}
