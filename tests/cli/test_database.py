@@ -85,7 +85,13 @@ def test_commands_on_a_database_without_the_schema_say_to_run_db_upgrade(blank: 
         ],
         ["did", "route", "--did", "1", "--none"],
     ):
-        refusal = NO_SCHEMA.fullmatch(blank.refused(*args))
+        said = blank.refused(*args)
+        if blank.url.startswith("sqlite"):  # no file yet: said so, and none is created
+            path = blank.url.split(":///", 1)[1]
+            assert said == f"opbx: DATABASE_URL: there is no database at {path}; run `opbx db upgrade` to create it"
+            assert not Path(path).exists()
+            continue
+        refusal = NO_SCHEMA.fullmatch(said)
         assert refusal is not None, args
         assert refusal["url"] == blank.url
     upgraded = blank.run("db", "upgrade")

@@ -111,7 +111,12 @@ def test_a_database_of_an_unsupported_kind(tmp_path: Path) -> None:
 
 def test_a_provisioning_command_on_a_database_without_the_schema(tmp_path: Path) -> None:
     line = refused(["org", "list"], tmp_path)
-    assert "has no OpBX schema yet" in line
+    assert line == "opbx: DATABASE_URL: there is no database at var/opbx.sqlite3; run `opbx db upgrade` to create it"
+    assert not (tmp_path / "var").exists()
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "opbx.sqlite3").touch()  # a file, but no schema in it
+    line = refused(["org", "list"], tmp_path)
+    assert "sqlite:///var/opbx.sqlite3 has no OpBX schema yet" in line
     assert "run `opbx db upgrade`" in line
 
 

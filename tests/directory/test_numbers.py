@@ -298,3 +298,12 @@ async def test_a_did_is_routed_unrouted_and_renumbered(database: Database, peopl
         ("+16660001000", globex.extension_ids[0]),
         ("+16660002000", None),
     ]
+
+
+async def test_extensions_are_listed_in_numeric_order(database: Database, people: People) -> None:
+    acme = people.world.acme.id
+    async with transaction(database, OPERATOR, NOW) as scope:
+        for number in ("1000", "99", "110"):
+            await numbers.create_extension(scope, acme, number)
+        listed = [extension.number for extension in await numbers.list_extensions(scope, acme)]
+    assert listed == ["99", "101", "102", "110", "1000"]

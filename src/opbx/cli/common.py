@@ -9,12 +9,13 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import msgspec
 import uvloop
 
-from opbx.configuration import check_log_level
+from opbx.configuration import StartupError, check_log_level
 from opbx.db.engine import DEFAULT_DATABASE_URL, Database, check_database_url
 from opbx.directory.scope import Actor, Scope, transaction
 from opbx.parsing import parse_record_id
@@ -100,8 +101,14 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 def with_directory(args: argparse.Namespace, operation: Callable[[Scope], Awaitable[T]]) -> T:
     """Run ``operation`` as the operator in one transaction on the command's database."""
 
+    url = database_url(args)
+    if url.startswith("sqlite") and ":///" in url:
+        path = Path(url.split(":///", 1)[1])
+        if str(path) != ":memory:" and not path.exists():  # say so rather than create an empty file
+            raise StartupError(f"DATABASE_URL: there is no database at {path}; run `opbx db upgrade` to create it")
+
     async def run_operation() -> T:
-        database = Database(database_url(args))
+        database = Database(url)
         try:
             await database.check_ready()
             async with transaction(database, Actor.operator(), datetime.now(UTC)) as scope:

@@ -71,7 +71,11 @@ async def create_extension(
 
 async def list_extensions(scope: Scope, organization_id: int | None = None) -> list[ExtensionRecord]:
     organization = await scope.organization(organization_id)
-    query = select(Extension).where(Extension.organization_id == organization.id).order_by(Extension.number)
+    query = (
+        select(Extension)
+        .where(Extension.organization_id == organization.id)
+        .order_by(func.length(Extension.number), Extension.number)  # digits: 99 before 101 before 1000
+    )
     return [extension_record(extension) for extension in await scope.session.scalars(query)]
 
 
@@ -122,6 +126,7 @@ async def delete_extension(scope: Scope, extension_id: int) -> ExtensionRecord:
         )
     record = extension_record(extension)
     await scope.session.delete(extension)
+    await _flush(scope, f"extension {record.number}")  # a call logged meanwhile refuses the delete
     scope.audit(extension.organization_id, "extension.delete", "extension", record.id, number=record.number)
     return record
 
@@ -186,5 +191,6 @@ async def delete_did(scope: Scope, did_id: int) -> DidRecord:
         raise Conflict(f"the number {did.phone_number} is in the history of {calls} call(s); it cannot be deleted")
     record = did_record(did)
     await scope.session.delete(did)
+    await _flush(scope, f"the number {record.phone_number}")
     scope.audit(did.organization_id, "did.delete", "did", record.id, phone_number=record.phone_number)
     return record

@@ -94,7 +94,7 @@ class Scope:
             raise Invalid("name the organization (--org ID)")
         organization = await self.session.get(Organization, wanted)
         if organization is None or not self._visible(organization.id):
-            raise self._not_found("organization", wanted)
+            raise NotFound(f"no organization {wanted}")
         return organization
 
     async def user(self, user_id: int, organization_id: int | None = None) -> User:
