@@ -176,6 +176,7 @@ async def test_a_new_company_goes_live_with_the_provisioning_commands(
         assert event["channel"] == channel
         payload = json.loads(event["data"])
         assert payload.pop("event_id")  # our addition beside the seed's fields, for de-duplication
+        assert payload.pop("seq") == 1  # and the organization's first event: its sequence number
         assert payload == {
             "call_id": "initech-call-1",
             "from_number": "+12025550123",

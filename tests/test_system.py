@@ -76,8 +76,10 @@ async def embedded(server: RealtimeServer, database: Database, world: World) -> 
 
 
 def data_of(message: dict[str, Any]) -> dict[str, Any]:
+    """The seed's payload: without our event_id and the organization's seq (checked to be there)."""
     data: dict[str, Any] = json.loads(message["data"])
-    data.pop("event_id")
+    assert isinstance(data.pop("event_id"), str)
+    assert isinstance(data.pop("seq"), int)
     return data
 
 
@@ -142,7 +144,7 @@ async def test_no_event_is_lost_while_the_realtime_server_is_down(
     make_server: ServerFactory, database: Database, world: World
 ) -> None:
     port = free_port()
-    settings = BackendSettings(app=TEST_APP, broadcast_driver="pusher", pusher_url=f"http://127.0.0.1:{port}")
+    settings = BackendSettings(app=TEST_APP, broadcast_driver="pusher", pusher_urls=(f"http://127.0.0.1:{port}",))
     stack = await start_stack(settings, database, None)
     try:
         acme = world.acme

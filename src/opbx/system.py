@@ -48,7 +48,7 @@ def make_broadcaster(settings: BackendSettings, realtime: RealtimeServer | None 
             raise ValueError(f"the realtime server has no app {settings.app.id!r} to broadcast to")
         return InProcessBroadcaster(realtime, app)
     if driver == "pusher":
-        return PusherBroadcaster(settings.pusher_url, settings.app.id, settings.app.key, settings.app.secret)
+        return PusherBroadcaster(settings.pusher_urls, settings.app.id, settings.app.key, settings.app.secret)
     if driver == "log":
         return LogBroadcaster()
     return NullBroadcaster()
@@ -94,6 +94,7 @@ async def start_backend(
         app=settings.app,
         realtime=RealtimeEndpoint(settings.ws_host, settings.ws_port, settings.ws_tls),
         clock=clock,
+        relay=relay,
         redis_url=settings.redis_url,
     )
     if run_relay:

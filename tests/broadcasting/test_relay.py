@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from opbx.broadcasting.relay import OutboxRelay, backoff
+from opbx.broadcasting.relay import SYNC_EVENT, SYNC_INTERVAL, Backlog, OutboxRelay, backoff
 from opbx.db.engine import Database
 from opbx.telephony.ingest import WebhookKind, sign_body
 from opbx.telephony.service import CallService
@@ -31,7 +31,7 @@ async def life(service: CallService, secret: str, call_id: str, did: str) -> Non
 
 
 def test_backoff_doubles_to_a_ceiling() -> None:
-    assert [backoff(n).total_seconds() for n in (1, 2, 3, 4, 8, 20)] == [0.5, 1.0, 2.0, 4.0, 30.0, 30.0]
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 4, 8, 20)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
 
 
 async def test_events_go_out_in_order_and_are_logged_as_json(
@@ -92,3 +92,64 @@ async def test_retries_back_off_for_as_long_as_it_takes(database: Database, worl
     broadcaster.down_for = set()
     assert await relay.send_due() == 1
     assert broadcaster.sent[0][2]["call_id"] == "c1"
+
+
+def broadcast_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    return [json.loads(record.getMessage()) for record in caplog.records if record.name == "opbx.broadcast"]
+
+
+async def test_a_stall_and_its_recovery_are_one_line_each_with_the_lag(
+    database: Database, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="opbx.broadcast")
+    clock = ManualClock(wall=T0 + 60)
+    broadcaster = RecordingBroadcaster()
+    relay = OutboxRelay(database, broadcaster, clock=clock)
+    service = CallService(database, clock=clock)
+    broadcaster.down_for = {f"presence-org.{world.acme.id}"}
+    await life(service, world.acme.secret, "s1", world.acme.did_numbers[0])
+    for attempt in range(1, 4):
+        await relay.send_due()
+        clock.advance(backoff(attempt).total_seconds())
+    stalled = [line for line in broadcast_lines(caplog) if line["message"] == "delivery stalled"]
+    assert len(stalled) == 1  # said once, not at every retry
+    assert stalled[0]["organization"] == world.acme.id
+    backlog = await relay.measure_backlog()
+    assert (backlog.depth, backlog.stalled) == (3, (world.acme.id,))
+    assert backlog.oldest_age == pytest.approx(backoff(1).total_seconds() * 7, abs=0.01)  # 0.5 + 1 + 2 s
+
+    broadcaster.down_for = set()
+    assert await relay.send_due() == 3
+    recovered = [line for line in broadcast_lines(caplog) if line["message"] == "delivery recovered"]
+    assert len(recovered) == 1
+    assert recovered[0]["organization"] == world.acme.id
+    assert recovered[0]["stalled_s"] == 3.5
+    assert recovered[0]["lag_ms"] == 3500.0
+    assert await relay.measure_backlog() == Backlog(0, None, ())
+
+
+async def test_every_organization_hears_its_latest_committed_seq(database: Database, world: World) -> None:
+    clock = ManualClock(wall=T0 + 60)
+    broadcaster = RecordingBroadcaster()
+    relay = OutboxRelay(database, broadcaster, clock=clock)
+    service = CallService(database, clock=clock)
+    await life(service, world.acme.secret, "q1", world.acme.did_numbers[0])
+    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="q2", to=world.acme.did_numbers[0])
+    assert await relay.send_sync() == 2
+    syncs = {channels[0]: payload for channels, event, payload in broadcaster.sent if event == SYNC_EVENT}
+    assert syncs == {
+        f"presence-org.{world.acme.id}": {
+            "seq": 4,
+            "interval": SYNC_INTERVAL,
+            "server_time": "2027-01-15T08:01:00.000Z",
+        },
+        f"presence-org.{world.globex.id}": {
+            "seq": 0,
+            "interval": SYNC_INTERVAL,
+            "server_time": "2027-01-15T08:01:00.000Z",
+        },
+    }
+    await relay.send_due()
+    assert [payload["seq"] for _, event, payload in broadcaster.sent if event != SYNC_EVENT] == [1, 2, 3, 4]
+    broadcaster.down_for = {f"presence-org.{world.globex.id}"}
+    assert await relay.send_sync() == 1  # one organization's failure does not stop the others'

@@ -34,6 +34,7 @@ SECRETS = {"OPBX_APP_SECRET"}
 """The template's only empty values: the operator must choose them, the servers refuse to start without."""
 NOT_IN_TEMPLATE = {
     "OPBX_DATABASE_URL": "an alias of DATABASE_URL",
+    "OPBX_PUSHER_URL": "the one-URL spelling of OPBX_PUSHER_URLS",
     "REDIS_URL": "an alias of OPBX_REDIS_URL",
     "OPBX_ALLOW_DEV_SECRET": "production chooses a secret instead of allowing the published one",
 }
@@ -217,7 +218,7 @@ def test_filled_in_template_passes_check_config(tmp_path: Path) -> None:
     assert [(app["id"], app["key"]) for app in realtime["apps"]] == [(env["OPBX_APP_ID"], env["OPBX_APP_KEY"])]
     assert (api["app"]["id"], api["app"]["key"]) == (env["OPBX_APP_ID"], env["OPBX_APP_KEY"])
     assert api["broadcast_driver"] == "pusher"
-    assert api["pusher_url"] == f"http://{realtime['host']}:{realtime['port']}", "the API publishes elsewhere"
+    assert api["pusher_urls"] == [f"http://{realtime['host']}:{realtime['port']}"], "the API publishes elsewhere"
     assert api["database_url"] == env["DATABASE_URL"]
     assert (api["ws_host"], api["ws_port"], api["ws_tls"]) == ("pbx.example.com", 443, True)
     assert int(env["OPBX_WORKERS"]) >= 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opbx.broadcasting.base import BroadcastFailed
+from opbx.broadcasting.base import BroadcastFailed, DeliveryStats
 
 
 class RecordingBroadcaster:
@@ -17,14 +17,20 @@ class RecordingBroadcaster:
         self.sent: list[tuple[list[str], str, dict[str, Any]]] = []
         self.down_for: set[str] = set()
         """Channels whose sends fail (a realtime server that is down for them)."""
+        self.stats = DeliveryStats()
 
     async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
-        if self.down_for & set(channels):
+        failed = bool(self.down_for & set(channels))
+        self.stats.attempted(self.name, failed=failed)
+        if failed:
             raise BroadcastFailed("connection refused")
         self.sent.append((list(channels), event, dict(payload)))
 
     async def healthy(self) -> bool | None:
         return True
+
+    async def target_health(self) -> dict[str, bool]:
+        return {self.name: True}
 
     async def close(self) -> None:
         pass

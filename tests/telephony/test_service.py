@@ -98,6 +98,9 @@ async def test_a_full_lifecycle_broadcasts_the_seeds_payloads(database: Database
     ]
     initiated, answered_event, ended_event = (dict(event.payload) for event in events)
     assert all(isinstance(payload.pop("event_id"), str) for payload in (initiated, answered_event, ended_event))
+    # Beside the seed's fields: the organization's sequence number, counting from 1 in commit order.
+    assert [payload.pop("seq") for payload in (initiated, answered_event, ended_event)] == [1, 2, 3]
+    assert [event.seq for event in events] == [1, 2, 3]
     assert initiated == {
         "call_id": "c1",
         "from_number": "+15551234567",
@@ -176,6 +179,26 @@ async def test_a_terminal_status_is_final_but_a_cdr_may_fill_in(
     row = await call(database, "c1")
     assert (row.status, row.duration, row.recording_url) == ("completed", 29, "https://rec/c1.mp3")
     assert [event.name for event in await outbox(database)] == ["call.initiated", "call.answered", "call.ended"]
+
+
+async def test_a_report_contradicting_a_final_state_changes_nothing_it_recorded(
+    database: Database, world: World, acme: Provider
+) -> None:
+    did = world.acme.did_numbers[0]
+    await acme.initiated("c2", did)
+    await acme.status("c2", "answered", T0 + 2)
+    await acme.status("c2", "completed", T0 + 32)
+    before = await call(database, "c2")
+    contradiction = await acme.cdr("c2", did, "BUSY", 99, recording_url="https://rec/other.mp3")
+    assert (contradiction.outcome, contradiction.status) == (Outcome.IGNORED, "completed")
+    assert contradiction.reason == "completed is final; a report of busy changes nothing"
+    after = await call(database, "c2")
+    assert (after.status, after.duration, after.recording_url, after.ended_at) == (
+        before.status,
+        before.duration,
+        before.recording_url,
+        before.ended_at,
+    )
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,8 @@ class ActiveCalls(Struct, frozen=True):
     """Oldest first."""
     server_time: str
     """Tick durations from this, not from the browser's clock."""
+    seq: int
+    """The organization's latest event this snapshot reflects: apply only events with a higher seq."""
 
 
 class PageMeta(Struct, frozen=True):
@@ -121,8 +123,11 @@ async def active_calls(request: Request) -> Response:
     authenticated = await require_user(request)
     context = context_of(request)
     async with context.database.session() as session:
-        calls = await CallQueries(session, authenticated.user.organization_id).active()
-    return JSONResponse({"data": calls, "server_time": iso8601(context.now())})
+        queries = CallQueries(session, authenticated.user.organization_id)
+        # The seq first: the calls then reflect at least it, and events after it replay harmlessly.
+        seq = await queries.seq()
+        calls = await queries.active()
+    return JSONResponse({"data": calls, "server_time": iso8601(context.now()), "seq": seq})
 
 
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:

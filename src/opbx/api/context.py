@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 
 from opbx.broadcasting.base import Broadcaster
+from opbx.broadcasting.relay import OutboxRelay
 from opbx.clock import Clock
 from opbx.db.engine import Database
 from opbx.protocol.app import App
@@ -35,6 +36,8 @@ class ApiContext:
     """The realtime app whose secret signs channel authorizations."""
     realtime: RealtimeEndpoint
     clock: Clock
+    relay: OutboxRelay
+    """The outbox relay: its backlog shows in the health detail and the metrics."""
     redis_url: str | None = None
 
     def now(self) -> datetime:

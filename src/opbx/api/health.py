@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from opbx.api.context import ApiContext, context_of
 from opbx.api.contract import Auth, Operation, json_response
+from opbx.broadcasting.relay import Backlog
 
 __all__ = ["OPERATIONS"]
 
@@ -23,12 +24,24 @@ class Connections(Struct, frozen=True, kw_only=True):
     database: str
 
 
+class Outbox(Struct, frozen=True, kw_only=True):
+    """Call events committed and not yet delivered to the realtime side."""
+
+    depth: int
+    oldest_age_seconds: float | None
+    stalled_organizations: list[int]
+    """Organizations whose delivery is failing now."""
+
+
 class Health(Struct, frozen=True, kw_only=True):
     status: str
     """ok, or degraded when a configured connection is down."""
     driver: str
     """The broadcast driver: inprocess, pusher, log or null."""
     connections: Connections
+    targets: dict[str, str]
+    """Where call events go, each ok or down: the pusher driver's URLs, or inprocess (none for log and null)."""
+    outbox: Outbox
 
 
 _TIMEOUT = 2.0
@@ -70,8 +83,36 @@ async def websocket_health(request: Request) -> Response:
     database, redis, realtime = await asyncio.gather(_database(context), _redis(context), _realtime(context))
     down = "down" in (database, redis, realtime)
     connections = Connections(redis=redis, realtime=realtime, database=database)
-    health = Health(status="degraded" if down else "ok", driver=context.broadcaster.name, connections=connections)
+    backlog = await _backlog(context)
+    health = Health(
+        status="degraded" if down else "ok",
+        driver=context.broadcaster.name,
+        connections=connections,
+        targets=await _targets(context),
+        outbox=Outbox(
+            depth=backlog.depth,
+            oldest_age_seconds=None if backlog.oldest_age is None else round(backlog.oldest_age, 3),
+            stalled_organizations=list(backlog.stalled),
+        ),
+    )
     return json_response(health, 503 if down else 200)
+
+
+async def _backlog(context: ApiContext) -> Backlog:
+    try:
+        async with asyncio.timeout(_TIMEOUT):
+            return await context.relay.measure_backlog()
+    except Exception:  # the database is down: the connections say so; the last measure stands
+        return context.relay.backlog
+
+
+async def _targets(context: ApiContext) -> dict[str, str]:
+    try:
+        async with asyncio.timeout(_TIMEOUT):
+            answers = await context.broadcaster.target_health()
+    except TimeoutError:
+        return {}
+    return {target: "ok" if up else "down" for target, up in answers.items()}
 
 
 OPERATIONS = (

@@ -4,8 +4,8 @@
   default ``sqlite:///var/opbx.sqlite3``.
 * ``OPBX_BROADCAST_DRIVER``: ``inprocess`` (default of ``opbx serve``), ``pusher`` (default of
   ``opbx api``), ``log`` or ``null``.
-* ``OPBX_PUSHER_URL``: the realtime server's HTTP API for the ``pusher`` driver;
-  default ``http://127.0.0.1:6001``.
+* ``OPBX_PUSHER_URLS`` (or ``OPBX_PUSHER_URL``): the realtime servers' HTTP API for the
+  ``pusher`` driver, comma-separated, tried in order with failover; default ``http://127.0.0.1:6001``.
 * ``OPBX_APP_ID`` / ``OPBX_APP_KEY`` / ``OPBX_APP_SECRET``: the realtime app events go to and
   channel authorizations are signed for; default the development app.
 * ``OPBX_API_HOST`` / ``OPBX_API_PORT``: where the API and dashboard listen; ``127.0.0.1:8000``.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from opbx.configuration import DEFAULT_APP, ConfigError, parse_bool
 from opbx.db.engine import DEFAULT_DATABASE_URL, check_database_url
@@ -37,11 +38,24 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return int(text)
 
 
+def _urls(env: Mapping[str, str]) -> tuple[str, ...]:
+    name = "OPBX_PUSHER_URLS" if env.get("OPBX_PUSHER_URLS") else "OPBX_PUSHER_URL"
+    text = env.get(name) or "http://127.0.0.1:6001"
+    urls = tuple(url.strip() for url in text.split(",") if url.strip())
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{name}: {url!r} is not an http:// or https:// URL of a realtime server")
+    if not urls:
+        raise ConfigError(f"{name}: name at least one realtime server URL")
+    return urls
+
+
 @dataclass(frozen=True, slots=True)
 class BackendSettings:
     database_url: str = DEFAULT_DATABASE_URL
     broadcast_driver: str = "inprocess"
-    pusher_url: str = "http://127.0.0.1:6001"
+    pusher_urls: tuple[str, ...] = ("http://127.0.0.1:6001",)
     app: App = DEFAULT_APP
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -75,7 +89,7 @@ class BackendSettings:
                 env.get("DATABASE_URL") or env.get("OPBX_DATABASE_URL") or DEFAULT_DATABASE_URL
             ),
             broadcast_driver=driver,
-            pusher_url=env.get("OPBX_PUSHER_URL", "http://127.0.0.1:6001"),
+            pusher_urls=_urls(env),
             app=app,
             api_host=env.get("OPBX_API_HOST", "127.0.0.1"),
             api_port=_port(env, "OPBX_API_PORT", 8000),

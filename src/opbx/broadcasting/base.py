@@ -1,25 +1,46 @@
-"""The Broadcaster interface every driver implements."""
+"""The Broadcaster interface every driver implements, and what a driver counts of its deliveries."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["BroadcastFailed", "Broadcaster"]
+__all__ = ["BroadcastFailed", "Broadcaster", "DeliveryStats"]
 
 
 class BroadcastFailed(Exception):
     """The event did not reach the realtime server; the relay will retry it."""
 
 
+@dataclass(slots=True)
+class DeliveryStats:
+    """Requests to each target (a realtime server's URL, or the driver's name) and those that failed."""
+
+    attempts: Counter[str] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
+
+    def attempted(self, target: str, *, failed: bool = False) -> None:
+        self.attempts[target] += 1
+        if failed:
+            self.failures[target] += 1
+
+
 class Broadcaster(Protocol):
     name: str
     """The driver's name, as configured and as reported by the health endpoint."""
+
+    stats: DeliveryStats
+    """What it sent where; the API's metrics read it."""
 
     async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
         """Publish ``event`` with ``payload`` to ``channels``; raise :class:`BroadcastFailed`."""
 
     async def healthy(self) -> bool | None:
         """Whether the realtime server answers; None when the driver has none to ask."""
+
+    async def target_health(self) -> dict[str, bool]:
+        """Whether each target answers, in the order tried (empty when there is none)."""
 
     async def close(self) -> None: ...

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from opbx.broadcasting.base import Broadcaster
+from opbx.broadcasting.base import Broadcaster, DeliveryStats
 from opbx.protocol.app import App
 from opbx.protocol.channels import ChannelName
 from opbx.protocol.rest import Trigger
@@ -22,6 +22,7 @@ class InProcessBroadcaster:
     def __init__(self, server: RealtimeServer, app: App) -> None:
         self._server = server
         self._app = app
+        self.stats = DeliveryStats()
 
     async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
         trigger = Trigger(
@@ -31,10 +32,14 @@ class InProcessBroadcaster:
             socket_id=None,
             info=frozenset(),
         )
+        self.stats.attempted(self.name)
         await self._server.trigger(self._app, trigger)
 
     async def healthy(self) -> bool | None:
         return True
+
+    async def target_health(self) -> dict[str, bool]:
+        return {self.name: True}
 
     async def close(self) -> None:
         pass

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from opbx.broadcasting.base import Broadcaster
+from opbx.broadcasting.base import Broadcaster, DeliveryStats
 
 __all__ = ["LogBroadcaster", "NullBroadcaster"]
 
@@ -20,11 +20,18 @@ class LogBroadcaster:
 
     name = "log"
 
+    def __init__(self) -> None:
+        self.stats = DeliveryStats()
+
     async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
+        self.stats.attempted(self.name)
         log.info("%s on %s: %s", event, ",".join(channels), orjson.dumps(payload).decode())
 
     async def healthy(self) -> bool | None:
         return None
+
+    async def target_health(self) -> dict[str, bool]:
+        return {}
 
     async def close(self) -> None:
         pass
@@ -35,11 +42,17 @@ class NullBroadcaster:
 
     name = "null"
 
+    def __init__(self) -> None:
+        self.stats = DeliveryStats()
+
     async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
         pass
 
     async def healthy(self) -> bool | None:
         return None
+
+    async def target_health(self) -> dict[str, bool]:
+        return {}
 
     async def close(self) -> None:
         pass

@@ -1,32 +1,59 @@
-"""The ``pusher`` driver: the signed HTTP API of any Pusher-compatible server.
+"""The ``pusher`` driver: the signed HTTP API of any Pusher-compatible server, over several URLs.
 
 Spec: https://pusher.com/docs/channels/library_auth_reference/rest-api#post-event-trigger-an-event
 Works with our realtime server, Soketi or hosted Pusher; app ids need not be numeric.
+
+Failover: the URLs are tried in the order given. A URL that refuses the connection, times
+out or answers 5xx is skipped for :data:`RETRY_AFTER` seconds and the next one is tried at
+once; after that it is tried first again, so traffic returns to it within seconds of its
+recovery. (A load balancer in front of the nodes is the alternative: one URL, and the
+balancer's health checks do the same job; see ``docs/deploy.md``.) A 4xx answer is not
+failed over: every node would refuse the same request.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 import orjson
 
-from opbx.broadcasting.base import Broadcaster, BroadcastFailed
+from opbx.broadcasting.base import Broadcaster, BroadcastFailed, DeliveryStats
 from opbx.protocol.signing import body_md5, request_signature
 
-__all__ = ["PusherBroadcaster"]
+__all__ = ["RETRY_AFTER", "PusherBroadcaster"]
+
+RETRY_AFTER = 2.0
+"""Seconds a URL that failed is passed over before it is tried first again."""
 
 
 class PusherBroadcaster:
     name = "pusher"
 
-    def __init__(self, base_url: str, app_id: str, key: str, secret: str, *, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        base_urls: Sequence[str] | str,
+        app_id: str,
+        key: str,
+        secret: str,
+        *,
+        timeout: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
+        if not urls:
+            raise ValueError("the pusher driver needs at least one URL")
+        self.urls = tuple(url.rstrip("/") for url in urls)
         self._app_id = app_id
         self._key = key
         self._secret = secret
-        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
+        self._clock = clock
+        limits = httpx.Timeout(timeout, connect=min(timeout, 1.0))
+        self._clients = {url: httpx.AsyncClient(base_url=url, timeout=limits) for url in self.urls}
+        self._passed_over_until: dict[str, float] = {}
+        self.stats = DeliveryStats()
 
     def _signed(self, method: str, path: str, body: bytes) -> dict[str, str]:
         params = {"auth_key": self._key, "auth_timestamp": str(int(time.time())), "auth_version": "1.0"}
@@ -35,30 +62,62 @@ class PusherBroadcaster:
         params["auth_signature"] = request_signature(self._secret, method, path, params)
         return params
 
+    def _order(self) -> list[str]:
+        """The URLs in their order, those recently failed last (still tried: better than nothing)."""
+        now = self._clock()
+        ready = [url for url in self.urls if self._passed_over_until.get(url, 0.0) <= now]
+        return ready + [url for url in self.urls if url not in ready]
+
     async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
         path = f"/apps/{self._app_id}/events"
         body = orjson.dumps({"name": event, "channels": list(channels), "data": orjson.dumps(payload).decode()})
-        try:
-            response = await self._client.post(
-                path,
-                params=self._signed("POST", path, body),
-                content=body,
-                headers={"Content-Type": "application/json"},
-            )
-        except httpx.HTTPError as exc:
-            raise BroadcastFailed(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code >= 300:
-            raise BroadcastFailed(f"HTTP {response.status_code}: {response.text[:200]}")
+        errors: list[str] = []
+        for url in self._order():
+            try:
+                response = await self._clients[url].post(
+                    path,
+                    params=self._signed("POST", path, body),
+                    content=body,
+                    headers={"Content-Type": "application/json"},
+                )
+            except httpx.HTTPError as exc:
+                errors.append(f"{url}: {type(exc).__name__}: {exc}")
+                self._failed(url)
+                continue
+            if response.status_code >= 500:
+                errors.append(f"{url}: HTTP {response.status_code}")
+                self._failed(url)
+                continue
+            if response.status_code >= 300:
+                self.stats.attempted(url, failed=True)
+                raise BroadcastFailed(f"{url}: HTTP {response.status_code}: {response.text[:200]}")
+            self.stats.attempted(url)
+            self._passed_over_until.pop(url, None)
+            return
+        raise BroadcastFailed("; ".join(errors))
+
+    def _failed(self, url: str) -> None:
+        self.stats.attempted(url, failed=True)
+        self._passed_over_until[url] = self._clock() + RETRY_AFTER
+
+    async def target_health(self) -> dict[str, bool]:
+        """Whether each URL answers, in order."""
+        answers: dict[str, bool] = {}
+        for url in self.urls:
+            try:
+                response = await self._clients[url].get("/")
+            except httpx.HTTPError:
+                answers[url] = False
+                continue
+            answers[url] = response.status_code == 200
+        return answers
 
     async def healthy(self) -> bool | None:
-        try:
-            response = await self._client.get("/")
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
+        return any((await self.target_health()).values())
 
     async def close(self) -> None:
-        await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
 
 
 _: type[Broadcaster] = PusherBroadcaster

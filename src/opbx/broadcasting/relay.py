@@ -7,9 +7,15 @@ events wait behind it (order is kept per organization; other organizations go on
 is retried with exponential backoff, for as long as it takes. Sending is at-least-once:
 each payload carries its ``event_id`` so clients drop a duplicate.
 
-Each broadcast is logged as one JSON line (event, channel, organization, call_id).
-On PostgreSQL, several API processes may run a relay: only the holder of an advisory lock
-sends, the others stand by.
+Each broadcast is logged as one JSON line (event, channel, organization, call_id). When an
+organization's delivery stalls the relay says so once, and once more when it recovers, with
+the lag. On PostgreSQL, several API processes may run a relay: only the holder of an
+advisory lock sends, the others stand by.
+
+Every :data:`SYNC_INTERVAL` seconds the relay also publishes ``sync`` on each organization's
+presence channel: ``{seq, interval, server_time}``, ``seq`` being the organization's latest
+committed event. A page that has applied less re-reads its snapshot; a page that hears no
+``sync`` for two intervals knows it is behind (the dashboard then says **Delayed**).
 """
 
 from __future__ import annotations
@@ -17,18 +23,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from opbx.broadcasting.base import Broadcaster, BroadcastFailed
 from opbx.clock import Clock, SystemClock
 from opbx.db.engine import Database
-from opbx.db.models import OutboxEvent
+from opbx.db.models import Organization, OutboxEvent
+from opbx.telephony.events import iso8601, organization_channel
 
-__all__ = ["OutboxRelay", "backoff"]
+__all__ = ["SYNC_EVENT", "SYNC_INTERVAL", "Backlog", "OutboxRelay", "backoff"]
 
 log = logging.getLogger("opbx.broadcast")
 
@@ -36,11 +44,31 @@ _LEADER_LOCK = 7_304_122_001
 """PostgreSQL advisory lock key held by the one relay that sends."""
 _IDLE_POLL = 1.0
 _BATCH = 200
+_BACKLOG_EVERY = 2.0
+"""Seconds between two measures of the backlog the metrics show."""
+SYNC_EVENT = "sync"
+SYNC_INTERVAL = 10.0
+"""Seconds between two ``sync`` events on an organization's channel."""
 
 
 def backoff(attempts: int) -> timedelta:
-    """Wait before the next try after ``attempts`` failures: 0.5 s doubling to 30 s."""
-    return timedelta(seconds=min(30.0, 0.5 * 2 ** max(0, attempts - 1)))
+    """Wait before the next try after ``attempts`` failures: 0.5 s doubling to 5 s.
+
+    Short, because the driver fails over between URLs by itself and a node that comes back
+    should get the waiting events within seconds, not half a minute.
+    """
+    return timedelta(seconds=min(5.0, 0.5 * 2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Events committed and not yet sent."""
+
+    depth: int
+    oldest_age: float | None
+    """Seconds since the oldest of them was committed; None when there is none."""
+    stalled: tuple[int, ...] = ()
+    """Organizations whose delivery is failing now."""
 
 
 class OutboxRelay:
@@ -51,6 +79,12 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._leader: AsyncConnection | None = None
+        self._stalled: dict[int, datetime] = {}
+        """Organizations whose delivery is failing, and since when."""
+        self.backlog = Backlog(0, None)
+        """The latest measure (:meth:`measure_backlog`), for the metrics."""
+        self._backlog_at = float("-inf")
+        self._synced_at = float("-inf")
 
     def wake(self) -> None:
         """New events were committed: send them now rather than at the next poll."""
@@ -87,8 +121,53 @@ class OutboxRelay:
                 await self._failed(event, str(exc), now)
                 continue
             sent.append(event)
+            self._recovered(event, now)
         await self._mark_sent(sent)
         return len(sent)
+
+    def _recovered(self, event: OutboxEvent, now: datetime) -> None:
+        since = self._stalled.pop(event.organization_id, None)
+        if since is not None:
+            log.info(
+                orjson.dumps(
+                    {
+                        "message": "delivery recovered",
+                        "organization": event.organization_id,
+                        "stalled_s": round((now - since).total_seconds(), 1),
+                        "lag_ms": round((now - event.created_at).total_seconds() * 1000, 1),
+                    }
+                ).decode()
+            )
+
+    async def send_sync(self) -> int:
+        """Publish ``sync`` with its latest committed ``seq`` to every organization; return how many."""
+        async with self._database.session() as session:
+            rows = (await session.execute(select(Organization.id, Organization.event_seq))).all()
+        now = iso8601(self._now())
+        sent = 0
+        for organization_id, seq in rows:
+            payload = {"seq": seq, "interval": SYNC_INTERVAL, "server_time": now}
+            try:
+                await self._broadcaster.broadcast([organization_channel(organization_id)], SYNC_EVENT, payload)
+            except BroadcastFailed as exc:
+                log.debug("sync for organization %d not sent: %s", organization_id, exc)
+                continue
+            sent += 1
+        return sent
+
+    async def measure_backlog(self) -> Backlog:
+        """How many events wait, since when, and which organizations' delivery is failing."""
+        async with self._database.session() as session:
+            depth, oldest = (
+                await session.execute(
+                    select(func.count(OutboxEvent.id), func.min(OutboxEvent.created_at)).where(
+                        OutboxEvent.sent_at.is_(None)
+                    )
+                )
+            ).one()
+        age = max(0.0, (self._now() - oldest).total_seconds()) if oldest is not None else None
+        self.backlog = Backlog(int(depth), age, tuple(sorted(self._stalled)))
+        return self.backlog
 
     async def _mark_sent(self, events: list[OutboxEvent]) -> None:
         """Record a round's sent events in one transaction (one write lock, not one per event).
@@ -125,6 +204,19 @@ class OutboxRelay:
             )
 
     async def _failed(self, event: OutboxEvent, error: str, now: datetime) -> None:
+        if event.organization_id not in self._stalled:
+            self._stalled[event.organization_id] = now
+            log.warning(
+                orjson.dumps(
+                    {
+                        "message": "delivery stalled",
+                        "organization": event.organization_id,
+                        "event_id": event.event_id,
+                        "lag_ms": round((now - event.created_at).total_seconds() * 1000, 1),
+                        "error": error[:200],
+                    }
+                ).decode()
+            )
         attempts = event.attempts + 1
         async with self._database.session() as session, session.begin():
             await session.execute(
@@ -166,6 +258,16 @@ class OutboxRelay:
             await self._leader.close()
             self._leader = None
 
+    async def _periodic(self) -> None:
+        """The sync events and the backlog measure, each at its own pace."""
+        moment = self._clock.monotonic()
+        if moment - self._synced_at >= SYNC_INTERVAL:
+            self._synced_at = moment
+            await self.send_sync()
+        if moment - self._backlog_at >= _BACKLOG_EVERY:
+            self._backlog_at = moment
+            await self.measure_backlog()
+
     async def _is_leader(self) -> bool:
         if self._database.is_sqlite:
             return True  # SQLite is one process: nobody to share with
@@ -184,6 +286,7 @@ class OutboxRelay:
             try:
                 if await self._is_leader():
                     await self.send_due()
+                    await self._periodic()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -49,7 +49,7 @@ def backend_lines(settings: BackendSettings, api_port: int) -> list[str]:
     """Where the API listens, its database and where its call events go."""
     base = f"http://{display_host(settings.api_host)}:{api_port}"
     if settings.broadcast_driver == "pusher":
-        target = f"the realtime server at {settings.pusher_url}"
+        target = "the realtime server at " + " then ".join(settings.pusher_urls)
     elif settings.broadcast_driver == "inprocess":
         target = "the realtime server in this process"
     else:

@@ -61,6 +61,8 @@ class Organization(Base):
     webhook_secret: Mapped[str] = mapped_column(String(200))
     """Signs this organization's provider webhooks (``X-Cloudonix-Signature``)."""
     created_at: Mapped[datetime]
+    event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """The ``seq`` of the organization's latest committed call event (0: none yet)."""
 
 
 class User(Base):
@@ -159,6 +161,8 @@ class OutboxEvent(Base):
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     call_id: Mapped[str] = mapped_column(String(128))
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """The organization's sequence number of this event (also in its payload)."""
     name: Mapped[str] = mapped_column(String(64))
     channels: Mapped[list[str]]
     payload: Mapped[dict[str, Any]]

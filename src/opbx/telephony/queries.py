@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opbx.db.models import CallLog, Did, Extension, ProviderRecord, User
+from opbx.db.models import CallLog, Did, Extension, Organization, ProviderRecord, User
 from opbx.telephony.events import iso8601
 from opbx.telephony.states import CallState
 
@@ -80,6 +80,11 @@ class CallQueries:
 
     def _calls(self) -> Select[CallLog]:
         return select(CallLog).where(CallLog.organization_id == self._organization_id)
+
+    async def seq(self) -> int:
+        """The organization's latest committed event: read before a snapshot, the seq it reflects."""
+        seq = await self._session.scalar(select(Organization.event_seq).where(Organization.id == self._organization_id))
+        return int(seq or 0)
 
     async def active(self) -> list[dict[str, Any]]:
         query = _with_details(self._calls().where(CallLog.status.in_(ACTIVE_STATES)).order_by(CallLog.initiated_at))

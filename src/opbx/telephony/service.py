@@ -140,45 +140,49 @@ class CallService:
     async def _apply(
         self, store: CallStore, organization: Organization, report: ProviderReport, digest: str
     ) -> WebhookResult:
+        call = await store.call_for_update(report.call_id)
+        # Whose call it is comes first: another organization learns nothing, not even "duplicate".
+        if call is not None and call.organization_id != organization.id:
+            raise WebhookForbidden(f"call {report.call_id} belongs to another organization")
         if await store.already_received(digest):
-            call = await store.call_for_update(report.call_id)
             return WebhookResult(Outcome.DUPLICATE, report.call_id, call.status if call else "unknown")
         now = self.now()
-        call = await store.call_for_update(report.call_id)
         events: list[CallEvent] = []
         created = call is None
         if call is None:
             call = await self._create(store, organization, report, now)
             events.append(self._initiated(call))
-        elif call.organization_id != organization.id:
-            raise WebhookForbidden(f"call {report.call_id} belongs to another organization")
         store.add_record(call, report.kind, digest, report.raw or {}, now)
         current = CallState(call.status)
         if current in TERMINAL:
+            if report.state is not current:  # a contradiction changes nothing the final state recorded
+                reason = f"{current} is final; a report of {report.state} changes nothing"
+                return await self._result(store, call, Outcome.IGNORED, events, reason)
             filled = _fill_in(call, report)
             call.updated_at = now
             reason = f"{current} is final" + (f"; filled in {', '.join(filled)}" if filled else "")
-            return self._result(store, call, Outcome.IGNORED, events, reason)
+            return await self._result(store, call, Outcome.IGNORED, events, reason)
         if is_stale(current, report.state):
             if created:
-                return self._result(store, call, Outcome.APPLIED, events, None)
-            return self._result(store, call, Outcome.IGNORED, events, f"{report.state} is behind {current}")
+                return await self._result(store, call, Outcome.APPLIED, events, None)
+            return await self._result(store, call, Outcome.IGNORED, events, f"{report.state} is behind {current}")
         try:
             path = path_to(current, report.state)
         except IllegalTransition as exc:
             log.warning("ignoring contradictory report for call %s: %s", call.call_id, exc)
-            return self._result(store, call, Outcome.IGNORED, events, str(exc))
+            return await self._result(store, call, Outcome.IGNORED, events, str(exc))
         for state in path:
             event = await self._enter(store, call, state, report, now)
             if event is not None:
                 events.append(event)
-        return self._result(store, call, Outcome.APPLIED, events, None)
+        return await self._result(store, call, Outcome.APPLIED, events, None)
 
-    def _result(
+    async def _result(
         self, store: CallStore, call: CallLog, outcome: Outcome, events: Sequence[CallEvent], reason: str | None
     ) -> WebhookResult:
         now = self.now()
-        for event in events:
+        first_seq = await store.next_seq(call.organization_id, len(events)) - len(events) + 1 if events else 0
+        for seq, event in enumerate(events, start=first_seq):
             channels = [organization_channel(call.organization_id)]
             if not isinstance(event, CallInitiated) and call.extension_id is not None:
                 channels.append(extension_channel(call.extension_id))
@@ -187,9 +191,10 @@ class CallService:
                     event_id=event.event_id,
                     organization_id=call.organization_id,
                     call_id=call.call_id,
+                    seq=seq,
                     name=event.name,
                     channels=channels,
-                    payload=event.payload(),
+                    payload={**event.payload(), "seq": seq},
                     created_at=now,
                     attempts=0,
                     next_attempt_at=now,
@@ -300,7 +305,7 @@ def _talk_seconds(call: CallLog, report: ProviderReport) -> int:
 
 
 def _fill_in(call: CallLog, report: ProviderReport) -> list[str]:
-    """What a late report may add to a finished call: never its state, only what it lacks."""
+    """What a late report agreeing with a finished call may add: its recording, its billed seconds."""
     filled = []
     if report.recording_url and not call.recording_url:
         call.recording_url = report.recording_url

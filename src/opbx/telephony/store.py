@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opbx.db.models import CallLog, Did, Extension, OutboxEvent, ProviderRecord, User
+from opbx.db.models import CallLog, Did, Extension, Organization, OutboxEvent, ProviderRecord, User
 
 __all__ = ["CallStore", "SqlCallStore"]
 
@@ -39,6 +39,10 @@ class CallStore(Protocol):
     def add_record(self, call: CallLog, kind: str, digest: str, body: dict[str, Any], now: datetime) -> None: ...
 
     def add_outbox(self, event: OutboxEvent) -> None: ...
+
+    async def next_seq(self, organization_id: int, count: int) -> int:
+        """Reserve ``count`` sequence numbers of the organization's events; return the last."""
+        ...
 
 
 class SqlCallStore:
@@ -77,6 +81,18 @@ class SqlCallStore:
 
     def add_outbox(self, event: OutboxEvent) -> None:
         self._session.add(event)
+
+    async def next_seq(self, organization_id: int, count: int) -> int:
+        # The row lock this update takes is held until commit, so an organization's numbers are
+        # handed out in commit order (SQLite serializes its writers anyway).
+        statement = (
+            update(Organization)
+            .where(Organization.id == organization_id)
+            .values(event_seq=Organization.event_seq + count)
+            .returning(Organization.event_seq)
+        )
+        last: int = (await self._session.execute(statement)).scalar_one()
+        return last
 
 
 _: type[CallStore] = SqlCallStore
