@@ -28,6 +28,7 @@ from opbx.api.contract import Operation, json_response
 from opbx.api.errors import ApiProblem
 from opbx.api.inputs import json_or_form
 from opbx.db.models import Extension
+from opbx.parsing import parse_record_id, parse_socket_id
 from opbx.protocol.signing import channel_auth, user_auth
 
 __all__ = ["OPERATIONS"]
@@ -58,17 +59,27 @@ class UserAuthentication(Struct, frozen=True, kw_only=True):
     """``{"id", "user_info"}`` as a JSON string, for ``pusher:signin``."""
 
 
-_SOCKET_ID = re.compile(r"\d+\.\d+")
-_ORG = re.compile(r"presence-org\.(\d+)")
-_USER = re.compile(r"private-user\.(\d+)")
-_EXTENSION = re.compile(r"private-extension\.(\d+)")
+_ORG = re.compile(r"presence-org\.([0-9]{1,10})")
+_USER = re.compile(r"private-user\.([0-9]{1,10})")
+_EXTENSION = re.compile(r"private-extension\.([0-9]{1,10})")
 
 
 def _socket_id(body: dict[str, object]) -> str:
     socket_id = body.get("socket_id")
-    if not isinstance(socket_id, str) or _SOCKET_ID.fullmatch(socket_id) is None:
-        raise ApiProblem(400, "'socket_id' must look like '123.456'")
-    return socket_id
+    try:
+        return parse_socket_id(socket_id) if isinstance(socket_id, str) else parse_socket_id("")
+    except ValueError:
+        raise ApiProblem(400, "'socket_id' must look like '123.456'") from None
+
+
+def _channel_id(match: re.Match[str] | None) -> int | None:
+    """The id in a channel name, when written canonically (``presence-org.007`` names no organization)."""
+    if match is None:
+        return None
+    try:
+        return parse_record_id(match.group(1))
+    except ValueError:
+        return None
 
 
 def _user_info(authenticated: Authenticated) -> dict[str, object]:
@@ -91,17 +102,17 @@ async def authorize_channel(request: Request) -> Response:
         raise ApiProblem(400, "'channel_name' is required")
     app = context_of(request).app
     user = authenticated.user
-    if match := _ORG.fullmatch(channel):
-        if int(match.group(1)) != user.organization_id:
+    if (organization_id := _channel_id(_ORG.fullmatch(channel))) is not None:
+        if organization_id != user.organization_id:
             raise ApiProblem(403, "Not a member of that organization")
         channel_data = orjson.dumps({"user_id": user.id, "user_info": _user_info(authenticated)}).decode()
         auth = channel_auth(app.key, app.secret, socket_id, channel, channel_data)
         return json_response(ChannelAuthorization(auth=auth, channel_data=channel_data))
-    if match := _USER.fullmatch(channel):
-        if int(match.group(1)) != user.id:
+    if (user_id := _channel_id(_USER.fullmatch(channel))) is not None:
+        if user_id != user.id:
             raise ApiProblem(403, "That is another user's channel")
-    elif match := _EXTENSION.fullmatch(channel):
-        if not await _may_use_extension(request, authenticated, int(match.group(1))):
+    elif (extension_id := _channel_id(_EXTENSION.fullmatch(channel))) is not None:
+        if not await _may_use_extension(request, authenticated, extension_id):
             raise ApiProblem(403, "That extension belongs to another organization")
     else:
         raise ApiProblem(403, f"No rule authorizes {channel[:100]!r}")

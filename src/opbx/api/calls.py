@@ -19,6 +19,7 @@ from opbx.api.auth import require_user
 from opbx.api.context import context_of
 from opbx.api.contract import ID_SCHEMA, Operation, Parameter
 from opbx.api.errors import ApiProblem
+from opbx.parsing import MAX_RECORD_ID, parse_bounded_int, parse_day
 from opbx.telephony.events import iso8601
 from opbx.telephony.queries import CallFilters, CallQueries
 from opbx.telephony.states import CallState
@@ -130,13 +131,18 @@ async def active_calls(request: Request) -> Response:
     return JSONResponse({"data": calls, "server_time": iso8601(context.now()), "seq": seq})
 
 
+_MAX_SEARCH = 64
+"""Characters of a number search: more than any phone number has, and bounded before SQL."""
+
+
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ApiProblem(422, f"'{name}' must be a whole number from {low} to {high}")
-    return int(raw)
+    try:
+        return parse_bounded_int(raw, low, high)
+    except ValueError:
+        raise ApiProblem(422, f"'{name}' must be a whole number from {low} to {high}") from None
 
 
 def _date(request: Request, name: str) -> date | None:
@@ -144,9 +150,16 @@ def _date(request: Request, name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ApiProblem(422, f"'{name}' must be a date like 2026-11-26") from None
+        return parse_day(raw)
+    except ValueError as exc:
+        raise ApiProblem(422, f"'{name}': {exc}") from None
+
+
+def _search(request: Request) -> str | None:
+    raw = request.query_params.get("search") or None
+    if raw is not None and (len(raw) > _MAX_SEARCH or not raw.isprintable()):
+        raise ApiProblem(422, f"'search' must be at most {_MAX_SEARCH} printable characters")
+    return raw
 
 
 def _filters(request: Request) -> CallFilters:
@@ -162,8 +175,8 @@ def _filters(request: Request) -> CallFilters:
         direction=direction,
         since=_date(request, "from"),
         until=_date(request, "to"),
-        number=(request.query_params.get("search") or None),
-        extension_id=_int(request, "extension_id", 0, 1, 2**31) if extension else None,
+        number=_search(request),
+        extension_id=_int(request, "extension_id", 0, 1, MAX_RECORD_ID) if extension else None,
         page=_int(request, "page", 1, 1, 1_000_000),
         per_page=_int(request, "per_page", 25, 1, 100),
     )
@@ -179,7 +192,9 @@ async def call_logs(request: Request) -> Response:
 
 async def call_detail(request: Request) -> Response:
     authenticated = await require_user(request)
-    call_id = request.path_params["call_id"]
+    call_id: str = request.path_params["call_id"]
+    if len(call_id) > 128 or not call_id.isprintable():  # no call has such an id: not worth a query
+        raise ApiProblem(404, "No such call in your organization")
     async with context_of(request).database.session() as session:
         detail = await CallQueries(session, authenticated.user.organization_id).detail(call_id)
     if detail is None:
@@ -205,7 +220,7 @@ _FILTERS = (
     _query("direction", {"type": "string", "enum": ["inbound", "outbound"]}, "Only calls in this direction."),
     _query("from", {"type": "string", "format": "date"}, "Calls begun on or after this day (UTC)."),
     _query("to", {"type": "string", "format": "date"}, "Calls begun on or before this day (UTC)."),
-    _query("search", {"type": "string"}, "Part of the caller's or the dialled number."),
+    _query("search", {"type": "string", "maxLength": _MAX_SEARCH}, "Part of the caller's or the dialled number."),
     _query("extension_id", ID_SCHEMA, "Only calls of this extension."),
     _query("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, "Page, from 1."),
     _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100}, "Calls a page (default 25)."),

@@ -18,7 +18,7 @@ from opbx.api.errors import ApiProblem
 from opbx.api.inputs import limited_body
 from opbx.directory import organizations
 from opbx.directory.records import AuditRecord, OrganizationRecord, OrganizationWithSecret
-from opbx.parsing import parse_record_id
+from opbx.parsing import parse_bounded_int
 
 __all__ = ["OPERATIONS"]
 
@@ -59,12 +59,9 @@ def _query_int(request: Request, name: str, default: int | None, low: int, high:
     if text is None or text == "":
         return default
     try:
-        value = parse_record_id(text)
+        return parse_bounded_int(text, low, high)
     except ValueError:
-        value = 0
-    if not low <= value <= high:
-        raise ApiProblem(422, f"'{name}' must be a whole number from {low} to {high}")
-    return value
+        raise ApiProblem(422, f"'{name}' must be a whole number from {low} to {high}") from None
 
 
 async def audit_log(request: Request) -> Response:

@@ -20,13 +20,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import msgspec
 import orjson
 
+from opbx.parsing import parse_moment, parse_seconds
 from opbx.telephony.bodies import BODIES, CallInitiatedBody, CallStatusBody, CdrBody, CdrSession
 from opbx.telephony.states import CallState
 
@@ -125,44 +126,35 @@ def verify_signature(secret: str, body: bytes, signature: str | None) -> bool:
     return hmac.compare_digest(sign_body(secret, body).encode(), signature.strip().lower().encode())
 
 
-def _text(*values: str | int | None) -> str | None:
-    """The first value given, as text (an empty string counts as absent)."""
-    for value in values:
-        if isinstance(value, str) and value:
-            return value
+def _text(*fields: tuple[str, str | int | None]) -> str | None:
+    """The first field given (an empty string counts as absent), as text; control characters refused."""
+    for name, value in fields:
         if isinstance(value, int):
             return str(value)
+        if isinstance(value, str) and value:
+            if not value.isprintable():
+                raise InvalidWebhook(f"'{name}' has control characters")
+            return value
     return None
 
 
-def _moment(value: object, field: str) -> datetime | None:
-    """ISO 8601 strings, or epoch numbers in seconds or milliseconds."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise InvalidWebhook(f"'{field}' is not a time")
-    if isinstance(value, int | float):
-        seconds = value / 1000 if value > 10**11 else value
-        return datetime.fromtimestamp(seconds, UTC)
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidWebhook(f"'{field}' is not an ISO 8601 time: {value[:40]!r}") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    raise InvalidWebhook(f"'{field}' is not a time")
-
-
-def _seconds(value: object, field: str) -> int | None:
+def _moment(value: str | int | float | None, field: str) -> datetime | None:
+    """ISO 8601 strings, or epoch numbers in seconds or milliseconds, within a sane range."""
     if value is None or value == "":
         return None
     try:
-        seconds = int(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InvalidWebhook(f"'{field}' is not a number of seconds") from None
-    if seconds < 0:
-        raise InvalidWebhook(f"'{field}' is negative")
-    return seconds
+        return parse_moment(value)
+    except ValueError as exc:
+        raise InvalidWebhook(f"'{field}': {exc}") from None
+
+
+def _seconds(value: str | int | float | None, field: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_seconds(value)
+    except ValueError as exc:
+        raise InvalidWebhook(f"'{field}': {exc}") from None
 
 
 def _state(table: dict[str, CallState], value: object, field: str) -> CallState:
@@ -192,10 +184,10 @@ def parse_webhook(kind: WebhookKind, body: bytes, now: datetime) -> ProviderRepo
     return _cdr(typed, decoded, now)
 
 
-def _require_call_id(call_ids: list[str | int] | None, *candidates: str | int | None) -> str:
+def _require_call_id(call_ids: list[str | int] | None, *candidates: tuple[str, str | int | None]) -> str:
     call_id = _text(*candidates)
     if call_id is None and call_ids:
-        call_id = _text(call_ids[0])
+        call_id = _text(("callIds", call_ids[0]))
     if call_id is None:
         raise InvalidWebhook("missing call id (call_id or callIds)")
     if len(call_id) > 128:
@@ -206,13 +198,13 @@ def _require_call_id(call_ids: list[str | int] | None, *candidates: str | int | 
 def _call_initiated(body: CallInitiatedBody, raw: dict[str, Any], now: datetime) -> ProviderReport:
     return ProviderReport(
         kind=WebhookKind.CALL_INITIATED,
-        call_id=_require_call_id(body.callIds, body.call_id),
+        call_id=_require_call_id(body.callIds, ("call_id", body.call_id)),
         state=_state(PROVIDER_STATUSES, body.status or "initiated", "status"),
         occurred_at=_moment(body.timestamp, "timestamp") or now,
-        from_number=_text(body.from_),
-        to_number=_text(body.to),
-        did=_text(body.did, body.to),
-        direction=_text(body.direction) or "inbound",
+        from_number=_text(("from", body.from_)),
+        to_number=_text(("to", body.to)),
+        did=_text(("did", body.did), ("to", body.to)),
+        direction=body.direction or "inbound",
         raw=raw,
     )
 
@@ -224,14 +216,14 @@ def _call_status(body: CallStatusBody, raw: dict[str, Any], now: datetime) -> Pr
     occurred_at = _moment(body.modifiedAt, "modifiedAt") or now
     return ProviderReport(
         kind=WebhookKind.CALL_STATUS,
-        call_id=_require_call_id(body.callIds, body.call_id, body.callId),
+        call_id=_require_call_id(body.callIds, ("call_id", body.call_id), ("callId", body.callId)),
         state=state,
         occurred_at=occurred_at,
-        from_number=_text(body.callerId, body.from_),
-        to_number=_text(body.destination, body.to),
-        did=_text(body.did, body.destination, body.to),
-        direction=_text(body.direction),
-        extension=_text(body.extension, body.answeredBy),
+        from_number=_text(("callerId", body.callerId), ("from", body.from_)),
+        to_number=_text(("destination", body.destination), ("to", body.to)),
+        did=_text(("did", body.did), ("destination", body.destination), ("to", body.to)),
+        direction=body.direction,
+        extension=_text(("extension", body.extension), ("answeredBy", body.answeredBy)),
         answered_at=answered_at,
         ended_at=ended_at,
         raw=raw,
@@ -245,17 +237,17 @@ def _cdr(body: CdrBody, raw: dict[str, Any], now: datetime) -> ProviderReport:
     answered_at = _moment(session.answerTime, "session.answerTime")
     return ProviderReport(
         kind=WebhookKind.CDR,
-        call_id=_require_call_id(body.callIds, body.call_id),
+        call_id=_require_call_id(body.callIds, ("call_id", body.call_id)),
         state=state,
         occurred_at=ended_at,
-        from_number=_text(body.from_),
-        to_number=_text(body.to),
-        did=_text(body.did, body.to),
-        direction=_text(body.direction) or _text(session.direction),
-        extension=_text(body.extension),
+        from_number=_text(("from", body.from_)),
+        to_number=_text(("to", body.to)),
+        did=_text(("did", body.did), ("to", body.to)),
+        direction=body.direction or session.direction,
+        extension=_text(("extension", body.extension)),
         answered_at=answered_at,
         ended_at=ended_at,
         talk_seconds=_seconds(body.billsec, "billsec"),
-        recording_url=body.recording_url or None,
+        recording_url=_text(("recording_url", body.recording_url)),
         raw=raw,
     )

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from opbx.clock import Clock, SystemClock
 from opbx.db.engine import Database
 from opbx.db.models import CallLog, Extension, Organization, OutboxEvent
+from opbx.parsing import parse_record_id
 from opbx.telephony.events import (
     AnsweredBy,
     CallAnswered,
@@ -97,9 +98,10 @@ class CallService:
         async with self._database.session() as session:
             query = select(Organization)
             if organization_hint is not None:
-                if not organization_hint.isdigit():
-                    raise WebhookUnauthorized("unknown organization")
-                query = query.where(Organization.id == int(organization_hint))
+                try:
+                    query = query.where(Organization.id == parse_record_id(organization_hint))
+                except ValueError:
+                    raise WebhookUnauthorized("unknown organization") from None
             organizations = (await session.execute(query)).scalars().all()
         for organization in organizations:
             if verify_signature(organization.webhook_secret, body, signature):
