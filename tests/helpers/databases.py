@@ -16,7 +16,10 @@ from opbx.db.engine import Database
 
 POSTGRES_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
-_TABLES = "audit_log, provider_records, outbox_events, call_logs, dids, extensions, api_tokens, users, organizations"
+_TABLES = (
+    "sign_in_throttle, audit_log, provider_records, outbox_events, call_logs, dids, extensions, api_tokens, users, "
+    "organizations"
+)
 
 
 def _with_database(url: str, name: str) -> str:

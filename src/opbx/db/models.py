@@ -191,3 +191,22 @@ class AuditEntry(Base):
     target_id: Mapped[int]
     details: Mapped[dict[str, Any]]
     at: Mapped[datetime]
+
+
+class SignInThrottleKey(Base):
+    """Recent failed sign-ins of one account or one client address (``opbx.accounts.throttle``).
+
+    The key is ``account:<sha256 of the normalized email>`` (never the email itself, and the
+    same for an email that exists as for one that does not) or ``address:<client address>``.
+    """
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (Index("ix_sign_in_throttle_last_failure", "last_failure_at"),)
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    """Consecutive failures; an attempt counts as one from its start until it succeeds."""
+    last_failure_at: Mapped[datetime]
+    """When the latest one was counted: a key quiet for a day is forgotten."""
+    blocked_until: Mapped[datetime]
+    """No attempt on this key is accepted before this moment."""
