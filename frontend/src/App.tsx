@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { createApi, isUnauthorized } from "./api";
 import { Dashboard } from "./components/Dashboard";
 import { LoginForm } from "./components/LoginForm";
-import { publishDebug } from "./debug";
+import { SIGNED_OUT_DEBUG, publishDebug } from "./debug";
 import { clearToken, loadToken, saveToken } from "./session";
 import type { Organization, User } from "./types";
 
@@ -45,7 +45,7 @@ export function App() {
 
   useEffect(() => {
     if (auth.status !== "signed-in") {
-      publishDebug({ eventsApplied: 0, snapshotsApplied: 0, connectionState: "offline" });
+      publishDebug({ ...SIGNED_OUT_DEBUG });
     }
   }, [auth.status]);
 

@@ -6,7 +6,9 @@ import {
   activeCalls,
   callDurationSeconds,
   callsReducer,
+  eventSeq,
   hasSeen,
+  isStale,
   initialCallsState,
   liveStats,
   visibleCalls,
@@ -272,6 +274,67 @@ describe("snapshot", () => {
       ev(answered("c1", "e2")),
       ev(ended("c1", "e3", "completed")),
     ]);
+    expect(s.calls.c1!.status).toBe("completed");
+  });
+});
+
+function withSeq(event: CallEvent, seq: number): CallEvent {
+  return { ...event, payload: { ...event.payload, seq } } as CallEvent;
+}
+
+const snap = (calls: CallLog[], seq?: number | null, now = T0): CallsAction => ({ type: "snapshot", calls, now, seq });
+
+describe("sequence numbers", () => {
+  it("reads an event's seq, null when it has none", () => {
+    expect(eventSeq(withSeq(initiated("c1", "e1"), 7))).toBe(7);
+    expect(eventSeq(initiated("c1", "e1"))).toBeNull();
+    expect(eventSeq({ name: "call.ended", payload: { call_id: "c1", seq: Number.NaN } })).toBeNull();
+  });
+
+  it("remembers the seq of the latest event applied", () => {
+    const s = run([ev(withSeq(initiated("c1", "e1"), 1)), ev(withSeq(answered("c1", "e2"), 2))]);
+    expect(s.seq).toBe(2);
+    expect(s.calls.c1!.status).toBe("answered");
+  });
+
+  it("drops an event whose seq is not newer than the applied one, whatever its event id", () => {
+    const s = run([ev(withSeq(initiated("c1", "e1"), 4)), ev(withSeq(ended("c1", "e9"), 4))]);
+    expect(s.calls.c1!.status).toBe("initiated");
+    expect(s.eventsApplied).toBe(1);
+    expect(s.eventsIgnored).toBe(1);
+    const older = run([ev(withSeq(answered("c1", "e3"), 3))], s);
+    expect(older.calls).toBe(s.calls);
+    expect(older.seq).toBe(4);
+    expect(isStale(s, withSeq(answered("c1", "e3"), 3))).toBe(true);
+    expect(isStale(s, withSeq(answered("c1", "e3"), 5))).toBe(false);
+    expect(isStale(s, answered("c1", "e3"))).toBe(false);
+  });
+
+  it("a snapshot sets the applied seq: the events it reflects replay harmlessly, later ones apply", () => {
+    const s = run([
+      snap([log("c1", "answered")], 10),
+      ev(withSeq(initiated("c1", "e1"), 9)),
+      ev(withSeq(ended("c1", "e2"), 10)),
+      ev(withSeq(initiated("c2", "e3"), 11)),
+    ]);
+    expect(s.seq).toBe(11);
+    expect(s.calls.c1!.status).toBe("answered");
+    expect(s.calls.c2!.status).toBe("initiated");
+    expect(s.eventsApplied).toBe(1);
+    expect(s.eventsIgnored).toBe(2);
+  });
+
+  it("a snapshot is the server's word even below the applied seq; one without a seq keeps it", () => {
+    const s = run([ev(withSeq(initiated("c1", "e1"), 20)), snap([log("c1", "ringing")], 5)]);
+    expect(s.seq).toBe(5);
+    expect(run([snap([log("c1", "ringing")])], s).seq).toBe(5);
+    expect(run([snap([], null)], s).seq).toBe(5);
+  });
+
+  it("events without a seq (an older server) only dedupe by event id", () => {
+    const s = run([snap([], 3), ev(initiated("c1", "e1")), ev(initiated("c1", "e1")), ev(ended("c1", "e2"))]);
+    expect(s.seq).toBe(3);
+    expect(s.eventsApplied).toBe(2);
     expect(s.calls.c1!.status).toBe("completed");
   });
 });

@@ -1,7 +1,10 @@
 // The call store: a pure reducer over realtime events and REST snapshots.
 //
 // * State is keyed by call_id.
-// * Events are deduplicated by event_id (a bounded set of seen ids).
+// * Events carry the organization's `seq` (1, 2, 3… in commit order): one whose seq is not
+//   newer than the last applied (`seq`) is dropped. A snapshot sets `seq` to the one it
+//   reflects, so events it already contains replay harmlessly. Gaps are the controller's job.
+// * Events are also deduplicated by event_id (a bounded set of seen ids).
 // * A call that ended leaves a tombstone, so a late `initiated`/`answered` (out of
 //   order) or a stale snapshot can't resurrect it.
 // * An ended call stays visible for ENDED_LINGER_MS (its local `endedAt`), then a
@@ -52,6 +55,11 @@ export interface CallEntry {
 
 export interface CallsState {
   calls: Readonly<Record<string, CallEntry>>;
+  /**
+   * The latest event sequence number applied (by an event or a snapshot); null until one
+   * is known (and with a server that sends none).
+   */
+  seq: number | null;
   /** Event ids already applied (bounded: see SEEN_GENERATION_SIZE). */
   seen: SeenIds;
   /** call_id -> local time (ms) it ended. */
@@ -72,13 +80,14 @@ export function hasSeen(seen: SeenIds, eventId: string): boolean {
 
 export type CallsAction =
   | { type: "event"; event: CallEvent; now: number }
-  | { type: "snapshot"; calls: readonly CallLog[]; now: number }
+  | { type: "snapshot"; calls: readonly CallLog[]; now: number; seq?: number | null }
   | { type: "prune"; now: number }
   | { type: "reset" };
 
 export function initialCallsState(): CallsState {
   return {
     calls: {},
+    seq: null,
     seen: { current: new Set<string>(), previous: new Set<string>() },
     tombstones: {},
     eventsApplied: 0,
@@ -118,6 +127,18 @@ function pick<T>(value: T | null | undefined, fallback: T): T {
   return value === undefined || value === null ? fallback : value;
 }
 
+/** An event's sequence number, or null when it has none (an older server). */
+export function eventSeq(event: CallEvent): number | null {
+  const seq = event.payload.seq;
+  return typeof seq === "number" && Number.isFinite(seq) ? seq : null;
+}
+
+/** Whether the event is old news: its seq is not newer than the last one applied. */
+export function isStale(state: CallsState, event: CallEvent): boolean {
+  const seq = eventSeq(event);
+  return seq !== null && state.seq !== null && seq <= state.seq;
+}
+
 function remember(seen: SeenIds, eventId: string): SeenIds {
   const current = new Set(seen.current);
   current.add(eventId);
@@ -133,12 +154,14 @@ function withCall(state: CallsState, entry: CallEntry): Readonly<Record<string, 
 
 function applyEvent(state: CallsState, event: CallEvent, now: number): CallsState {
   const eventId = event.payload.event_id;
-  if (eventId && hasSeen(state.seen, eventId)) {
+  if (isStale(state, event) || (eventId && hasSeen(state.seen, eventId))) {
     return { ...state, eventsIgnored: state.eventsIgnored + 1 };
   }
   const callId = event.payload.call_id;
+  const seq = eventSeq(event);
   const base: CallsState = {
     ...state,
+    seq: seq ?? state.seq,
     seen: eventId ? remember(state.seen, eventId) : state.seen,
     eventsApplied: state.eventsApplied + 1,
   };
@@ -225,7 +248,12 @@ function entryFromLog(log: CallLog, prev: CallEntry | undefined): CallEntry {
   };
 }
 
-function applySnapshot(state: CallsState, logs: readonly CallLog[], now: number): CallsState {
+function applySnapshot(
+  state: CallsState,
+  logs: readonly CallLog[],
+  now: number,
+  seq: number | null | undefined,
+): CallsState {
   const calls: Record<string, CallEntry> = {};
   const tombstones: Record<string, number> = { ...state.tombstones };
   const inSnapshot = new Set<string>();
@@ -245,7 +273,14 @@ function applySnapshot(state: CallsState, logs: readonly CallLog[], now: number)
       tombstones[callId] = now; // ended while we weren't listening
     }
   }
-  return { ...state, calls, tombstones, snapshotsApplied: state.snapshotsApplied + 1 };
+  return {
+    ...state,
+    calls,
+    tombstones,
+    // The server's word: what the snapshot reflects (events up to it replay harmlessly).
+    seq: typeof seq === "number" && Number.isFinite(seq) ? seq : state.seq,
+    snapshotsApplied: state.snapshotsApplied + 1,
+  };
 }
 
 function prune(state: CallsState, now: number): CallsState {
@@ -271,7 +306,7 @@ export function callsReducer(state: CallsState, action: CallsAction): CallsState
     case "event":
       return applyEvent(state, action.event, action.now);
     case "snapshot":
-      return applySnapshot(state, action.calls, action.now);
+      return applySnapshot(state, action.calls, action.now, action.seq);
     case "prune":
       return prune(state, action.now);
     case "reset":

@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ConnectionSupervisor, countdownText, displayState, type ConnectionView } from "./connection";
+import {
+  ConnectionSupervisor,
+  countdownText,
+  delayedSeconds,
+  displayState,
+  withDelay,
+  type ConnectionView,
+} from "./connection";
 
 /** Mimics the bits of pusher-js' connection the supervisor relies on. */
 class FakeSocket {
@@ -117,6 +124,31 @@ describe("countdownText", () => {
     expect(countdownText({ ...v, attempt: 0 }, 1_000)).toBe("Connecting… 4s");
     expect(countdownText({ ...v, phase: "resyncing" }, 0)).toMatch(/\ds/);
     expect(countdownText({ ...v, phase: "live", state: "live" }, 0)).toBe("");
+  });
+});
+
+describe("delayed", () => {
+  const live: ConnectionView = {
+    state: "live",
+    phase: "live",
+    attempt: 0,
+    nextAttemptAt: null,
+    attemptDeadline: null,
+    lastPollOk: null,
+    socketState: "connected",
+  };
+  it("only a live connection shows as delayed", () => {
+    expect(withDelay(live, null)).toBe(live);
+    expect(withDelay(live, 1_000)).toEqual({ ...live, state: "delayed", delayedSince: 1_000 });
+    const waiting: ConnectionView = { ...live, state: "reconnecting", phase: "waiting" };
+    expect(withDelay(waiting, 1_000)).toBe(waiting);
+  });
+  it("counts whole seconds since the delay began", () => {
+    const delayed = withDelay(live, 1_000);
+    expect(delayedSeconds(delayed, 25_999)).toBe(24);
+    expect(delayedSeconds(delayed, 500)).toBe(0);
+    expect(delayedSeconds(live, 25_999)).toBe(0);
+    expect(countdownText(delayed, 25_999)).toBe("");
   });
 });
 

@@ -8,7 +8,12 @@
 
 import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffDelayMs, secondsUntil } from "./backoff";
 
-export type ConnectionState = "live" | "reconnecting" | "polling" | "offline";
+/**
+ * `delayed`: the socket is up and the snapshot applied, but the server's updates are not
+ * reaching the page (no `sync` heard for two intervals, or events lagging behind one). The
+ * supervisor never reports it: the controller lays it over `live` (see freshness.ts).
+ */
+export type ConnectionState = "live" | "delayed" | "reconnecting" | "polling" | "offline";
 
 export type Phase =
   | "connecting" // a socket attempt is in flight (also the very first connection)
@@ -30,6 +35,8 @@ export interface ConnectionView {
   lastPollOk: boolean | null;
   /** The raw pusher-js connection state. */
   socketState: string;
+  /** While `delayed`: local ms since which the page is behind (last sync heard, or lag began). */
+  delayedSince?: number | null;
 }
 
 export interface SocketControl {
@@ -82,6 +89,18 @@ export function displayState(phase: Phase, lastPollOk: boolean | null): Connecti
   if (lastPollOk === true) return "polling";
   if (lastPollOk === false) return "offline";
   return "reconnecting";
+}
+
+/** Whole seconds the page has been delayed (0 unless `delayed`). */
+export function delayedSeconds(view: ConnectionView, now: number): number {
+  if (view.state !== "delayed" || view.delayedSince === null || view.delayedSince === undefined) return 0;
+  return Math.max(0, Math.floor((now - view.delayedSince) / 1000));
+}
+
+/** `view` shown as delayed since `since` (local ms): only a live connection can be delayed. */
+export function withDelay(view: ConnectionView, since: number | null): ConnectionView {
+  if (view.phase !== "live" || since === null) return view;
+  return { ...view, state: "delayed", delayedSince: since };
 }
 
 /** The reconnect countdown shown while not live (always mentions seconds). */

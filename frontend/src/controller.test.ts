@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError, type LiveApi } from "./api";
 import { DashboardController } from "./controller";
 import type { RealtimeHandlers } from "./realtime";
-import type { CallEvent, CallLog } from "./types";
+import type { CallEvent, CallLog, SyncPayload } from "./types";
 
 function log(callId: string, status: string): CallLog {
   return {
@@ -230,5 +230,268 @@ describe("DashboardController", () => {
     expect(h.close).toHaveBeenCalled();
     h.handlers().onEvent(initiated("x", "e1"));
     expect(h.state().calls.calls.x).toBeUndefined();
+  });
+});
+
+// ---------------------------------------------------------------- sequence numbers and sync
+
+function withSeq(event: CallEvent, seq: number): CallEvent {
+  return { ...event, payload: { ...event.payload, seq } } as CallEvent;
+}
+const answered = (callId: string, eventId: string): CallEvent => ({
+  name: "call.answered",
+  payload: { event_id: eventId, call_id: callId, status: "answered", answered_at: "2025-01-01T00:00:07.000Z" },
+});
+
+interface Snapshot {
+  data: CallLog[];
+  server_time: string;
+  seq: number;
+}
+
+/** An API whose /active answers come from `snapshots` in turn (the last one repeats). */
+function seqApi(snapshots: Array<Snapshot | Error | (() => Promise<Snapshot>)>): LiveApi & { calls: string[] } {
+  let next = 0;
+  const api = makeApi({
+    activeCalls: async () => {
+      api.calls.push("active");
+      const answer = snapshots[Math.min(next++, snapshots.length - 1)]!;
+      if (answer instanceof Error) throw answer;
+      return typeof answer === "function" ? answer() : answer;
+    },
+  });
+  return api;
+}
+
+const snapshot = (seq: number, ...calls: CallLog[]): Snapshot => ({
+  data: calls,
+  server_time: "2025-01-01T00:00:10.000Z",
+  seq,
+});
+
+async function live(h: ReturnType<typeof setup>): Promise<void> {
+  await h.controller.start();
+  h.handlers().onStateChange({ previous: "connecting", current: "connected" });
+  await flush();
+  expect(h.state().connection.state).toBe("live");
+}
+
+function reads(api: { calls: string[] }): number {
+  return api.calls.filter((c) => c === "active").length;
+}
+
+describe("DashboardController: event sequence", () => {
+  it("applies events newer than the snapshot's seq and drops the ones it reflects", async () => {
+    const api = seqApi([snapshot(10, log("snap", "ringing"))]);
+    const h = setup(api);
+    await live(h);
+    expect(h.state().calls.seq).toBe(10);
+    h.handlers().onEvent(withSeq(initiated("old", "e9"), 9));
+    h.handlers().onEvent(withSeq(ended("snap", "e10"), 10));
+    h.handlers().onEvent(withSeq(answered("snap", "e11"), 11));
+    h.handlers().onEvent(withSeq(answered("snap", "e11-again"), 11)); // replayed with another id
+    const s = h.state();
+    expect(s.calls.calls.old).toBeUndefined();
+    expect(s.calls.calls.snap!.status).toBe("answered");
+    expect(s.calls.seq).toBe(11);
+    expect(s.calls.eventsApplied).toBe(1);
+    expect(s.calls.eventsIgnored).toBe(3);
+    expect(reads(api)).toBe(1);
+  });
+
+  it("after a reconnect, applies the buffered events newer than the snapshot, in seq order", async () => {
+    const active = deferred<Snapshot>();
+    const api = seqApi([snapshot(3), () => active.promise]);
+    const h = setup(api);
+    await live(h);
+    h.handlers().onStateChange({ previous: "connected", current: "connecting" });
+    await flush();
+    h.handlers().onStateChange({ previous: "connecting", current: "connected" });
+    h.handlers().onEvent(withSeq(answered("a", "e6"), 6));
+    h.handlers().onEvent(withSeq(initiated("b", "e7"), 7));
+    h.handlers().onEvent(withSeq(initiated("a", "e5"), 5));
+    await flush();
+    active.resolve(snapshot(5, log("a", "initiated")));
+    await flush();
+    const s = h.state();
+    expect(s.connection.state).toBe("live");
+    expect(s.calls.seq).toBe(7);
+    expect(s.calls.calls.a!.status).toBe("answered");
+    expect(s.calls.calls.b!.status).toBe("initiated");
+  });
+
+  it("on a gap, holds the event, re-reads the snapshot, then applies what is newer", async () => {
+    const reread = deferred<Snapshot>();
+    const api = seqApi([snapshot(10, log("snap", "ringing")), () => reread.promise]);
+    const h = setup(api);
+    await live(h);
+    // 11 and 12 were lost on the way.
+    h.handlers().onEvent(withSeq(answered("lost", "e13"), 13));
+    expect(h.state().calls.calls.lost).toBeUndefined();
+    await flush();
+    expect(reads(api)).toBe(2);
+    h.handlers().onEvent(withSeq(ended("snap", "e14"), 14)); // held too, behind the gap
+    expect(h.state().calls.calls.snap!.status).toBe("ringing");
+    reread.resolve(snapshot(12, log("snap", "ringing"), log("lost", "initiated")));
+    await flush();
+    const s = h.state();
+    expect(s.calls.seq).toBe(14);
+    expect(s.calls.calls.lost!.status).toBe("answered");
+    expect(s.calls.calls.snap!.status).toBe("completed");
+    expect(s.calls.snapshotsApplied).toBe(2);
+    expect(s.connection.state).toBe("live");
+    // Live again: the next event applies at once.
+    h.handlers().onEvent(withSeq(initiated("next", "e15"), 15));
+    expect(h.state().calls.calls.next).toBeDefined();
+  });
+
+  it("reads another snapshot when the held events still skip one after the first", async () => {
+    const api = seqApi([snapshot(10), snapshot(11), snapshot(13, log("c", "answered"))]);
+    const h = setup(api);
+    await live(h);
+    h.handlers().onEvent(withSeq(initiated("c", "e13"), 13));
+    h.handlers().onEvent(withSeq(ended("c", "e14"), 14));
+    await flush();
+    expect(reads(api)).toBe(3);
+    expect(h.state().calls.seq).toBe(14);
+    expect(h.state().calls.calls.c!.status).toBe("completed");
+  });
+
+  it("retries a failed re-read while live; the held events wait for it", async () => {
+    const api = seqApi([snapshot(1), new Error("502"), snapshot(2, log("c", "initiated"))]);
+    const h = setup(api);
+    await live(h);
+    h.handlers().onEvent(withSeq(ended("c", "e3"), 3));
+    await flush();
+    expect(reads(api)).toBe(2);
+    expect(h.state().calls.calls.c).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(250); // CATCH_UP_MIN_MS (random() is 0)
+    expect(reads(api)).toBe(3);
+    expect(h.state().calls.calls.c!.status).toBe("completed");
+    expect(h.state().calls.seq).toBe(3);
+    expect(h.state().connection.state).toBe("live");
+  });
+});
+
+describe("DashboardController: sync and delay", () => {
+  it("a sync ahead whose events follow within the grace: no re-read, stays live", async () => {
+    const api = seqApi([snapshot(10)]);
+    const h = setup(api);
+    await live(h);
+    h.handlers().onSync({ seq: 12, interval: 10, server_time: "2025-01-01T00:00:10.000Z" });
+    expect(h.state().delivery).toEqual({ syncSeq: 12, syncsHeard: 1 });
+    await vi.advanceTimersByTimeAsync(500);
+    h.handlers().onEvent(withSeq(initiated("a", "e11"), 11));
+    h.handlers().onEvent(withSeq(initiated("b", "e12"), 12));
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(reads(api)).toBe(1);
+    expect(h.state().connection.state).toBe("live");
+    expect(h.state().calls.eventsApplied).toBe(2);
+  });
+
+  it("a sync ahead not caught up within the grace: delayed since the sync, re-reads, live again", async () => {
+    const reread = deferred<Snapshot>();
+    const api = seqApi([snapshot(10), () => reread.promise]);
+    const h = setup(api);
+    await live(h);
+    await vi.advanceTimersByTimeAsync(1_000);
+    const syncAt = Date.now();
+    h.handlers().onSync({ seq: 13, interval: 10 });
+    await vi.advanceTimersByTimeAsync(2_999);
+    expect(h.state().connection.state).toBe("live");
+    expect(reads(api)).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(reads(api)).toBe(2);
+    expect(h.state().connection.state).toBe("delayed");
+    expect(h.state().connection.delayedSince).toBe(syncAt);
+    h.handlers().onEvent(withSeq(initiated("late", "e14"), 14)); // during the re-read: held
+    reread.resolve(snapshot(13, log("a", "answered")));
+    await flush();
+    const s = h.state();
+    expect(s.connection.state).toBe("live");
+    expect(s.connection.delayedSince ?? null).toBeNull();
+    expect(s.calls.seq).toBe(14);
+    expect(Object.keys(s.calls.calls).sort()).toEqual(["a", "late"]);
+  });
+
+  it("no sync for two intervals: delayed since the last one; live again when a sync comes and nothing is missing", async () => {
+    const api = seqApi([snapshot(5)]);
+    const h = setup(api);
+    await live(h);
+    await vi.advanceTimersByTimeAsync(4_000);
+    h.handlers().onSync({ seq: 5, interval: 10 });
+    const heardAt = Date.now();
+    await vi.advanceTimersByTimeAsync(19_999);
+    expect(h.state().connection.state).toBe("live");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(h.state().connection.state).toBe("delayed");
+    expect(h.state().connection.delayedSince).toBe(heardAt);
+    // The socket is up: nothing to reconnect, nothing polled.
+    expect(h.state().connection.phase).toBe("live");
+    expect(reads(api)).toBe(1);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(h.state().connection.state).toBe("delayed");
+    expect(h.state().connection.delayedSince).toBe(heardAt);
+    h.handlers().onSync({ seq: 5, interval: 10 });
+    expect(h.state().connection.state).toBe("live");
+  });
+
+  it("recovery: the outage's events then the sync; delayed until the page has them all", async () => {
+    const api = seqApi([snapshot(5, log("a", "ringing"))]);
+    const h = setup(api);
+    await live(h);
+    h.handlers().onSync({ seq: 5, interval: 10 });
+    await vi.advanceTimersByTimeAsync(45_000);
+    expect(h.state().connection.state).toBe("delayed");
+    // Delivery resumes: the sync first (its events are not due yet), then the events.
+    h.handlers().onSync({ seq: 8, interval: 10 });
+    expect(h.state().connection.state).toBe("delayed");
+    h.handlers().onEvent(withSeq(answered("a", "e6"), 6));
+    h.handlers().onEvent(withSeq(initiated("b", "e7"), 7));
+    expect(h.state().connection.state).toBe("delayed");
+    h.handlers().onEvent(withSeq(ended("a", "e8"), 8));
+    expect(h.state().connection.state).toBe("live");
+    expect(h.state().calls.calls.a!.status).toBe("completed");
+    expect(h.state().calls.calls.b!.status).toBe("initiated");
+    expect(reads(api)).toBe(1);
+  });
+
+  it("a dropped socket shows reconnecting, not delayed; after reconnecting the silence counts afresh", async () => {
+    const api = seqApi([snapshot(5)]);
+    const h = setup(api);
+    await live(h);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(h.state().connection.state).toBe("delayed");
+    h.handlers().onStateChange({ previous: "connected", current: "connecting" });
+    await flush();
+    expect(h.state().connection.state).toBe("polling");
+    h.handlers().onStateChange({ previous: "connecting", current: "connected" });
+    await flush();
+    expect(h.state().connection.state).toBe("live");
+    await vi.advanceTimersByTimeAsync(19_000);
+    expect(h.state().connection.state).toBe("live");
+  });
+
+  it("a sync announcing a default interval when it has none, and one without a seq still counts as heard", async () => {
+    const api = seqApi([snapshot(5)]);
+    const h = setup(api);
+    await live(h);
+    await vi.advanceTimersByTimeAsync(15_000);
+    h.handlers().onSync({} as SyncPayload);
+    expect(h.state().delivery).toEqual({ syncSeq: null, syncsHeard: 1 });
+    await vi.advanceTimersByTimeAsync(19_999);
+    expect(h.state().connection.state).toBe("live");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(h.state().connection.state).toBe("delayed");
+  });
+
+  it("stop ends the watch", async () => {
+    const h = setup(seqApi([snapshot(5)]));
+    await live(h);
+    h.controller.stop();
+    h.handlers().onSync({ seq: 9, interval: 10 });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(h.state().connection.state).not.toBe("delayed");
+    expect(h.state().delivery.syncsHeard).toBe(0);
   });
 });

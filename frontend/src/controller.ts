@@ -2,18 +2,21 @@
 // single store the React tree renders.
 
 import { isUnauthorized, type LiveApi } from "./api";
-import { callsReducer, initialCallsState, type CallsAction, type CallsState } from "./calls";
+import { backoffDelayMs } from "./backoff";
+import { callsReducer, eventSeq, initialCallsState, type CallsAction, type CallsState } from "./calls";
 import {
   ConnectionSupervisor,
   systemClock,
+  withDelay,
   type Clock,
   type ConnectionView,
 } from "./connection";
 import { clockOffsetMs } from "./format";
+import { Freshness } from "./freshness";
 import { membersReducer, type MembersAction } from "./members";
 import type { RealtimeFactory, RealtimeHandle } from "./realtime";
 import { createStore, type Store } from "./store";
-import type { CallEvent, CallLog, Member, Statistics } from "./types";
+import type { ActiveCallsResponse, CallEvent, CallLog, Member, Statistics, SyncPayload } from "./types";
 
 export const STATS_REFRESH_MS = 10_000;
 export const PRUNE_INTERVAL_MS = 250;
@@ -22,6 +25,18 @@ export const SUBSCRIBE_TIMEOUT_MS = 10_000;
 /** Coalesces the recent/stats refresh after bursts of call.ended. */
 export const ENDED_REFRESH_DEBOUNCE_MS = 250;
 export const RECENT_LIMIT = 10;
+/** Snapshots one resync may read while the events it buffered still leave a gap after them. */
+export const RESYNC_ROUNDS = 3;
+/** A failed catch-up (a re-read while live) is retried after random(0, min(this, 1 s·2^n)), at least CATCH_UP_MIN_MS. */
+export const CATCH_UP_CAP_MS = 5_000;
+export const CATCH_UP_MIN_MS = 250;
+
+/** What the page has heard of the relay's `sync` events. */
+export interface DeliveryState {
+  /** The seq of the last sync heard; null before the first. */
+  syncSeq: number | null;
+  syncsHeard: number;
+}
 
 export interface DashboardState {
   calls: CallsState;
@@ -31,6 +46,7 @@ export interface DashboardState {
   /** server clock - local clock (ms), from the last snapshot. */
   clockOffsetMs: number;
   connection: ConnectionView;
+  delivery: DeliveryState;
   /** A fatal start-up error (e.g. the realtime config could not be loaded). */
   error: string | null;
 }
@@ -65,6 +81,7 @@ export function initialDashboardState(): DashboardState {
     stats: null,
     clockOffsetMs: 0,
     connection: initialConnection(),
+    delivery: { syncSeq: null, syncsHeard: 0 },
     error: null,
   };
 }
@@ -73,10 +90,19 @@ export class DashboardController {
   readonly store: Store<DashboardState> = createStore(initialDashboardState());
   private readonly opts: ControllerOptions;
   private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly freshness: Freshness;
   private supervisor: ConnectionSupervisor | null = null;
+  /** The supervisor's last view (the store's `connection` is it, maybe shown as delayed). */
+  private supervisorView: ConnectionView = initialConnection();
   private realtime: RealtimeHandle | null = null;
   private buffering = true;
   private buffer: CallEvent[] = [];
+  /** Bumped by every resync and by losing the connection: an older resync's snapshot is void. */
+  private resyncRun = 0;
+  private resyncInFlight: number | null = null;
+  private catchUpTimer: unknown = null;
+  private catchUpFailures = 0;
   private timers: unknown[] = [];
   private endedRefreshTimer: unknown = null;
   private stopped = false;
@@ -84,6 +110,12 @@ export class DashboardController {
   constructor(options: ControllerOptions) {
     this.opts = options;
     this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.freshness = new Freshness({
+      clock: this.clock,
+      onChange: () => this.publishConnection(),
+      onLagging: () => this.catchUp(),
+    });
   }
 
   async start(): Promise<void> {
@@ -109,8 +141,18 @@ export class DashboardController {
       resync: () => this.resync(),
       poll: (stillWanted) => this.poll(stillWanted),
       onChange: (view) => {
-        if (view.phase !== "live" && view.phase !== "resyncing") this.buffering = true;
-        this.store.set((s) => ({ ...s, connection: view }));
+        if (view.phase !== "live" && view.phase !== "resyncing") {
+          this.buffering = true;
+          this.resyncRun++;
+        }
+        this.supervisorView = view;
+        if (view.phase === "live") {
+          this.freshness.watch();
+        } else {
+          this.freshness.pause();
+          this.cancelCatchUp();
+        }
+        this.publishConnection();
       },
       clock: this.clock,
       ...(this.opts.random ? { random: this.opts.random } : {}),
@@ -119,6 +161,7 @@ export class DashboardController {
 
     this.realtime = this.opts.realtime(config, this.opts.token, this.opts.organizationId, {
       onEvent: (event) => this.onEvent(event),
+      onSync: (payload) => this.onSync(payload),
       onHere: (members) => this.members({ type: "here", members }),
       onJoining: (member) => this.members({ type: "joining", member }),
       onLeaving: (member) => this.members({ type: "leaving", member }),
@@ -132,6 +175,8 @@ export class DashboardController {
     if (this.stopped) return;
     this.stopped = true;
     this.supervisor?.stop();
+    this.freshness.stop();
+    this.cancelCatchUp();
     for (const t of this.timers) this.clock.clearInterval(t);
     this.timers = [];
     if (this.endedRefreshTimer !== null) this.clock.clearTimeout(this.endedRefreshTimer);
@@ -147,14 +192,32 @@ export class DashboardController {
     this.supervisor?.retryNow();
   }
 
-  /** Realtime event entry point: buffered until the post-connect resync is applied. */
+  /**
+   * Realtime event entry point: buffered while a resync is under way. An event whose seq
+   * skips one (a gap: events were lost on the way) is held, with those after it, while the
+   * snapshot is re-read.
+   */
   onEvent(event: CallEvent): void {
     if (this.stopped) return;
     if (this.buffering) {
       this.buffer.push(event);
       return;
     }
-    this.apply(event);
+    if (this.ingest(event)) return;
+    this.buffering = true;
+    this.buffer.push(event);
+    this.catchUp();
+  }
+
+  /** The relay's `sync`: how far the server is, and that its updates still reach the page. */
+  onSync(payload: SyncPayload): void {
+    if (this.stopped) return;
+    const seq = typeof payload?.seq === "number" && Number.isFinite(payload.seq) ? payload.seq : null;
+    this.store.set((s) => ({
+      ...s,
+      delivery: { syncSeq: seq ?? s.delivery.syncSeq, syncsHeard: s.delivery.syncsHeard + 1 },
+    }));
+    this.freshness.heard(seq, payload?.interval);
   }
 
   // ------------------------------------------------------------------ internals
@@ -164,6 +227,41 @@ export class DashboardController {
       const calls = callsReducer(s.calls, action);
       return calls === s.calls ? s : { ...s, calls };
     });
+    this.freshness.setApplied(this.store.get().calls.seq);
+  }
+
+  private publishConnection(): void {
+    const view = withDelay(this.supervisorView, this.freshness.delay?.since ?? null);
+    this.store.set((s) => ({ ...s, connection: view }));
+  }
+
+  /** Apply the event unless it comes after a gap (then: false, nothing applied). Stale ones are dropped. */
+  private ingest(event: CallEvent): boolean {
+    const seq = eventSeq(event);
+    const applied = this.store.get().calls.seq;
+    if (seq !== null && applied !== null && seq > applied + 1) {
+      this.freshness.exists(seq);
+      return false;
+    }
+    this.apply(event);
+    return true;
+  }
+
+  /**
+   * Apply the buffered events after a snapshot, in seq order (those it already reflects are
+   * dropped). On a gap, the rest stays buffered and false is returned.
+   */
+  private replay(): boolean {
+    const pending = inSeqOrder(this.buffer);
+    this.buffer = [];
+    for (let i = 0; i < pending.length; i++) {
+      if (!this.ingest(pending[i]!)) {
+        this.buffer = pending.slice(i);
+        return false;
+      }
+    }
+    this.buffering = false;
+    return true;
   }
 
   private members(action: MembersAction): void {
@@ -177,10 +275,10 @@ export class DashboardController {
     if (applied && event.name === "call.ended") this.scheduleEndedRefresh();
   }
 
-  private applySnapshot(calls: CallLog[], serverTime: string): void {
+  private applySnapshot(active: ActiveCallsResponse): void {
     const now = this.clock.now();
-    this.dispatch({ type: "snapshot", calls, now });
-    this.store.set((s) => ({ ...s, clockOffsetMs: clockOffsetMs(serverTime, now) }));
+    this.dispatch({ type: "snapshot", calls: active.data ?? [], now, seq: active.seq ?? null });
+    this.store.set((s) => ({ ...s, clockOffsetMs: clockOffsetMs(active.server_time, now) }));
   }
 
   private fail(err: unknown): void {
@@ -223,26 +321,64 @@ export class DashboardController {
     }
   }
 
-  /** After (re)connecting: snapshot, then buffered events, then live. */
+  /**
+   * After (re)connecting, and to catch up while live: snapshot, then the buffered events
+   * newer than it, then live. A resync overtaken by another one (or by losing the
+   * connection) applies nothing.
+   */
   private async resync(): Promise<void> {
+    const run = ++this.resyncRun;
+    this.resyncInFlight = run;
     this.buffering = true;
     const recent = this.refreshRecent();
     const stats = this.refreshStats();
     try {
       // Subscribed first, then the snapshot: every event after the snapshot is then buffered.
       await this.realtime?.subscribed(SUBSCRIBE_TIMEOUT_MS);
-      const active = await this.opts.api.activeCalls();
-      if (this.stopped) return;
-      this.applySnapshot(active.data ?? [], active.server_time);
+      for (let round = 1; ; round++) {
+        const active = await this.opts.api.activeCalls();
+        if (this.stopped || run !== this.resyncRun) return;
+        this.applySnapshot(active);
+        if (this.replay()) break;
+        // An event still skips one after this snapshot: read a newer one (it has that event).
+        if (round >= RESYNC_ROUNDS) throw new Error("events still missing after the snapshot");
+      }
     } catch (err) {
       this.fail(err);
       throw err;
+    } finally {
+      if (this.resyncInFlight === run) this.resyncInFlight = null;
     }
-    const pending = this.buffer;
-    this.buffer = [];
-    for (const event of pending) this.apply(event);
-    this.buffering = false;
     await Promise.all([recent, stats]);
+  }
+
+  /** Re-read the snapshot while live: after a gap, or when events lag behind a sync. */
+  private catchUp(): void {
+    if (this.stopped || this.resyncInFlight !== null || this.catchUpTimer !== null) return;
+    // Not live: the supervisor's resync after reconnecting does it.
+    if (this.supervisorView.phase !== "live") return;
+    const run = this.resyncRun + 1;
+    this.resync().then(
+      () => {
+        if (run === this.resyncRun) this.catchUpFailures = 0;
+      },
+      () => {
+        if (this.stopped || run !== this.resyncRun || this.supervisorView.phase !== "live") return;
+        const delay = Math.max(
+          CATCH_UP_MIN_MS,
+          backoffDelayMs(this.catchUpFailures++, this.random, undefined, CATCH_UP_CAP_MS),
+        );
+        this.catchUpTimer = this.clock.setTimeout(() => {
+          this.catchUpTimer = null;
+          this.catchUp();
+        }, delay);
+      },
+    );
+  }
+
+  private cancelCatchUp(): void {
+    if (this.catchUpTimer !== null) this.clock.clearTimeout(this.catchUpTimer);
+    this.catchUpTimer = null;
   }
 
   /** While the socket is down. */
@@ -250,11 +386,21 @@ export class DashboardController {
     const recent = this.refreshRecent();
     try {
       const active = await this.opts.api.activeCalls();
-      if (!this.stopped && stillWanted()) this.applySnapshot(active.data ?? [], active.server_time);
+      if (!this.stopped && stillWanted()) this.applySnapshot(active);
     } catch (err) {
       this.fail(err);
       throw err;
     }
     await recent;
   }
+}
+
+/** Events by seq when they all have one (a stable sort); else as they came. */
+function inSeqOrder(events: CallEvent[]): CallEvent[] {
+  const seqs = events.map(eventSeq);
+  if (seqs.some((seq) => seq === null)) return events;
+  return events
+    .map((event, index) => ({ event, seq: seqs[index]!, index }))
+    .sort((a, b) => a.seq - b.seq || a.index - b.index)
+    .map(({ event }) => event);
 }

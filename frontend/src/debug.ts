@@ -4,6 +4,11 @@ export interface DashboardDebug {
   eventsApplied: number;
   snapshotsApplied: number;
   connectionState: string;
+  /** The latest event seq the page has applied (events or snapshot); null before one is known. */
+  appliedSeq: number | null;
+  /** The seq of the last `sync` heard; null before the first. */
+  syncSeq: number | null;
+  syncsHeard: number;
 }
 
 declare global {
@@ -12,19 +17,21 @@ declare global {
   }
 }
 
+export const SIGNED_OUT_DEBUG: Readonly<DashboardDebug> = {
+  eventsApplied: 0,
+  snapshotsApplied: 0,
+  connectionState: "offline",
+  appliedSeq: null,
+  syncSeq: null,
+  syncsHeard: 0,
+};
+
 export function debugHandle(): DashboardDebug {
-  if (typeof window === "undefined") {
-    return { eventsApplied: 0, snapshotsApplied: 0, connectionState: "offline" };
-  }
-  if (!window.__opbxDashboard) {
-    window.__opbxDashboard = { eventsApplied: 0, snapshotsApplied: 0, connectionState: "offline" };
-  }
+  if (typeof window === "undefined") return { ...SIGNED_OUT_DEBUG };
+  if (!window.__opbxDashboard) window.__opbxDashboard = { ...SIGNED_OUT_DEBUG };
   return window.__opbxDashboard;
 }
 
 export function publishDebug(values: DashboardDebug): void {
-  const handle = debugHandle();
-  handle.eventsApplied = values.eventsApplied;
-  handle.snapshotsApplied = values.snapshotsApplied;
-  handle.connectionState = values.connectionState;
+  Object.assign(debugHandle(), values);
 }

@@ -3,11 +3,13 @@
 
 import Echo from "laravel-echo";
 import Pusher from "pusher-js";
-import type { CallEvent, Member, RealtimeConfig } from "./types";
+import type { CallEvent, Member, RealtimeConfig, SyncPayload } from "./types";
 import type { SocketControl } from "./connection";
 
 export interface RealtimeHandlers {
   onEvent(event: CallEvent): void;
+  /** The relay's `sync` on the organization's channel (every 10 s): its latest `seq`. */
+  onSync(payload: SyncPayload): void;
   onHere(members: Member[]): void;
   onJoining(member: Member): void;
   onLeaving(member: Member): void;
@@ -83,7 +85,8 @@ export const connectRealtime: RealtimeFactory = (config, token, organizationId, 
     )
     .listen(".call.ended", (payload: CallEvent["payload"]) =>
       handlers.onEvent({ name: "call.ended", payload } as CallEvent),
-    );
+    )
+    .listen(".sync", (payload: SyncPayload) => handlers.onSync(payload));
 
   return {
     socket: {

@@ -63,6 +63,11 @@ export interface CallLog {
 export interface ActiveCallsResponse {
   data: CallLog[];
   server_time: string;
+  /**
+   * The organization's latest event this snapshot reflects (read before the calls): only
+   * events with a higher `seq` are news. Absent from servers older than the sequence.
+   */
+  seq?: number;
 }
 
 export interface CallLogsResponse {
@@ -94,6 +99,8 @@ export interface Member {
 
 export interface CallInitiatedPayload {
   event_id?: string;
+  /** The organization's event sequence number: 1, 2, 3… in commit order. */
+  seq?: number;
   call_id: string;
   from_number?: string | null;
   to_number?: string | null;
@@ -104,6 +111,8 @@ export interface CallInitiatedPayload {
 
 export interface CallAnsweredPayload {
   event_id?: string;
+  /** The organization's event sequence number: 1, 2, 3… in commit order. */
+  seq?: number;
   call_id: string;
   status?: string;
   answered_at?: string | null;
@@ -113,6 +122,8 @@ export interface CallAnsweredPayload {
 
 export interface CallEndedPayload {
   event_id?: string;
+  /** The organization's event sequence number: 1, 2, 3… in commit order. */
+  seq?: number;
   call_id: string;
   status?: string;
   ended_at?: string | null;
@@ -125,6 +136,17 @@ export type CallEvent =
   | { name: "call.ended"; payload: CallEndedPayload };
 
 export type CallEventName = CallEvent["name"];
+
+/**
+ * `sync` on the organization's channel, every `interval` seconds: `seq` is the organization's
+ * latest committed event. A page that has applied less is behind.
+ */
+export interface SyncPayload {
+  seq: number;
+  /** Seconds until the next `sync` (10). */
+  interval?: number;
+  server_time?: string;
+}
 
 // ---------- directory (admin settings): /organization, /users, /extensions, /dids ----------
 

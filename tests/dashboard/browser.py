@@ -152,3 +152,52 @@ def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(fraction * len(ordered)))
     return ordered[min(rank, len(ordered)) - 1]
+
+
+# Installed before the app runs: every change of the connection indicator's data-state, with the
+# wall-clock time (ms) it showed up, so a test can tell what the page said during an outage.
+STATE_RECORDER = """
+(() => {
+  const states = [];
+  window.__opbxStates = states;
+  let last;
+  const check = () => {
+    const el = document.querySelector('[data-testid="connection-status"]');
+    const state = el ? el.getAttribute("data-state") : null;
+    if (state === last) return;
+    last = state;
+    states.push({ state, at: performance.timeOrigin + performance.now() });
+  };
+  const start = () => new MutationObserver(check).observe(document, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ["data-state"],
+  });
+  if (document.documentElement) start(); else document.addEventListener("DOMContentLoaded", start);
+})();
+"""
+
+
+async def record_states(context: BrowserContext) -> None:
+    """Record the connection indicator's states in the context's pages from their next navigation on."""
+    await context.add_init_script(STATE_RECORDER)
+
+
+async def state_log(page: Page) -> list[tuple[str | None, float]]:
+    """The connection indicator's states so far (``record_states``): (data-state or None, wall-clock ms)."""
+    entries: list[dict[str, Any]] = await page.evaluate("() => [...(window.__opbxStates ?? [])]")
+    return [(entry["state"], float(entry["at"])) for entry in entries]
+
+
+async def active_rows(page: Page) -> list[tuple[str, str]]:
+    """The active-call rows as (call id, data-status), in page order."""
+    rows: list[list[str]] = await page.locator('[data-testid="active-call"]').evaluate_all(
+        "(rows) => rows.map((row) => [row.getAttribute('data-call-id'), row.getAttribute('data-status')])"
+    )
+    return [(call_id, status) for call_id, status in rows]
+
+
+async def recent_rows(page: Page) -> list[tuple[str, str]]:
+    """The recent-call rows as (call id, data-status), in page order."""
+    rows: list[list[str]] = await page.get_by_test_id("recent-call").evaluate_all(
+        "(rows) => rows.map((row) => [row.getAttribute('data-call-id'), row.getAttribute('data-status')])"
+    )
+    return [(call_id, status) for call_id, status in rows]

@@ -51,6 +51,9 @@ export function Dashboard(props: Props) {
         eventsApplied: s.calls.eventsApplied,
         snapshotsApplied: s.calls.snapshotsApplied,
         connectionState: s.connection.state,
+        appliedSeq: s.calls.seq,
+        syncSeq: s.delivery.syncSeq,
+        syncsHeard: s.delivery.syncsHeard,
       });
     };
     publish();

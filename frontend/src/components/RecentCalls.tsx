@@ -10,7 +10,13 @@ export function RecentCalls({ calls }: { calls: CallLog[] }) {
       ) : (
         <ul className="recent">
           {calls.map((c) => (
-            <li key={c.call_id} data-testid="recent-call" data-call-id={c.call_id} className="recent-item">
+            <li
+              key={c.call_id}
+              data-testid="recent-call"
+              data-call-id={c.call_id}
+              data-status={c.status}
+              className="recent-item"
+            >
               <div className="recent-main">
                 <span className="mono">{c.from_number ?? "—"}</span>
                 <span className="muted"> → </span>
