@@ -56,7 +56,7 @@ async def _create(database: Database, webhook_secret: str) -> int:
 
 async def seed_demo(database: Database, *, webhook_secret: str = "demo-webhook-secret") -> DemoOrganization:  # noqa: S107
     """Create the demo organization unless it exists; return what the simulator needs."""
-    async with database.session() as session:
+    async with database.reader() as session:
         organization_id = await session.scalar(select(Organization.id).where(Organization.name == DEMO_NAME))
     if organization_id is None:
         organization_id = await _create(database, webhook_secret)

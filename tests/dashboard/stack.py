@@ -132,6 +132,13 @@ class DashboardStack:
         data: dict[str, Any] = response.json()["data"]
         return data
 
+    async def latest_seq(self, token: str) -> int:
+        """The organization's latest committed event, as ``GET /call-logs/active`` tells it."""
+        response = await self.client.get("/api/v1/call-logs/active", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, response.text
+        seq: int = response.json()["seq"]
+        return seq
+
     async def active_call_ids(self, token: str) -> list[str]:
         response = await self.client.get("/api/v1/call-logs/active", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200, response.text

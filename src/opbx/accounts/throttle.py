@@ -169,7 +169,7 @@ class SignInThrottle:
         """
         now = self._now()
         keys = sorted((account_key(email), address_key(address)))
-        async with self._database.session() as session:
+        async with self._database.reader() as session:
             # A refused attempt only reads: a flood of them writes nothing.
             waiting = await session.execute(select(SignInThrottleKey).where(SignInThrottleKey.key.in_(keys)))
             wait = self._wait(waiting.scalars().all(), now)

@@ -81,7 +81,7 @@ async def require_user(request: Request) -> Authenticated:
     if token is None:
         raise ApiProblem(401, "Missing bearer token")
     context = context_of(request)
-    async with context.database.session() as session:
+    async with context.database.reader() as session:
         authenticated = await resolve_token(session, token, context.now())
     if authenticated is None:
         raise ApiProblem(401, "Invalid or expired token")
@@ -93,19 +93,21 @@ async def login(request: Request) -> Response:
     credentials = decode_json(await limited_body(request), Credentials)
     context = context_of(request)
     email = credentials.email.strip().lower()
-    async with context.database.session() as session, session.begin():
+    async with context.database.reader() as session:
         # An address no user can have (PostgreSQL refuses NUL outright) is looked up as nobody.
         user = (
             (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
             if email.isprintable()
             else None
         )
-        hashed = user.password_hash if user else _DUMMY_HASH
-        valid = await asyncio.to_thread(verify_password, credentials.password, hashed)
-        if user is None or not valid:
-            raise ApiProblem(401, "Invalid email or password")
-        if user.disabled_at is not None:
-            raise ApiProblem(403, "This account is disabled; ask an admin of your organization")
+    # The slow check runs outside any transaction: on SQLite a writer's lock must not wait on scrypt.
+    hashed = user.password_hash if user else _DUMMY_HASH
+    valid = await asyncio.to_thread(verify_password, credentials.password, hashed)
+    if user is None or not valid:
+        raise ApiProblem(401, "Invalid email or password")
+    if user.disabled_at is not None:
+        raise ApiProblem(403, "This account is disabled; ask an admin of your organization")
+    async with context.database.session() as session, session.begin():
         token, expires_at = await issue_token(session, user, context.now())
         organization = await session.get(Organization, user.organization_id)
     assert organization is not None

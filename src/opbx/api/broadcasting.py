@@ -88,7 +88,7 @@ def _user_info(authenticated: Authenticated) -> dict[str, object]:
 
 
 async def _may_use_extension(request: Request, authenticated: Authenticated, extension_id: int) -> bool:
-    async with context_of(request).database.session() as session:
+    async with context_of(request).database.reader() as session:
         extension = await session.get(Extension, extension_id)
     return extension is not None and extension.organization_id == authenticated.user.organization_id
 

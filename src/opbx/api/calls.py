@@ -123,7 +123,7 @@ class TodaysStatistics(Struct, frozen=True):
 async def active_calls(request: Request) -> Response:
     authenticated = await require_user(request)
     context = context_of(request)
-    async with context.database.session() as session:
+    async with context.database.reader() as session:
         queries = CallQueries(session, authenticated.user.organization_id)
         # The seq first: the calls then reflect at least it, and events after it replay harmlessly.
         seq = await queries.seq()
@@ -185,7 +185,7 @@ def _filters(request: Request) -> CallFilters:
 async def call_logs(request: Request) -> Response:
     authenticated = await require_user(request)
     filters = _filters(request)
-    async with context_of(request).database.session() as session:
+    async with context_of(request).database.reader() as session:
         page = await CallQueries(session, authenticated.user.organization_id).page(filters)
     return JSONResponse(page)
 
@@ -195,7 +195,7 @@ async def call_detail(request: Request) -> Response:
     call_id: str = request.path_params["call_id"]
     if len(call_id) > 128 or not call_id.isprintable():  # no call has such an id: not worth a query
         raise ApiProblem(404, "No such call in your organization")
-    async with context_of(request).database.session() as session:
+    async with context_of(request).database.reader() as session:
         detail = await CallQueries(session, authenticated.user.organization_id).detail(call_id)
     if detail is None:
         raise ApiProblem(404, "No such call in your organization")
@@ -206,7 +206,7 @@ async def statistics(request: Request) -> Response:
     authenticated = await require_user(request)
     context = context_of(request)
     now = context.now()
-    async with context.database.session() as session:
+    async with context.database.reader() as session:
         stats = await CallQueries(session, authenticated.user.organization_id).statistics(now)
     return JSONResponse({"data": stats, "server_time": iso8601(now)})
 

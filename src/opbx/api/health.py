@@ -49,7 +49,7 @@ _TIMEOUT = 2.0
 
 async def _database(context: ApiContext) -> str:
     try:
-        async with asyncio.timeout(_TIMEOUT), context.database.session() as session:
+        async with asyncio.timeout(_TIMEOUT), context.database.reader() as session:
             await session.execute(text("SELECT 1"))
     except Exception:
         return "down"

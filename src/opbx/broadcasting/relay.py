@@ -96,7 +96,7 @@ class OutboxRelay:
     async def send_due(self) -> int:
         """Send every pending event that is due; return how many were sent."""
         now = self._now()
-        async with self._database.session() as session:
+        async with self._database.reader() as session:
             pending = (
                 (
                     await session.execute(
@@ -141,7 +141,7 @@ class OutboxRelay:
 
     async def send_sync(self) -> int:
         """Publish ``sync`` with its latest committed ``seq`` to every organization; return how many."""
-        async with self._database.session() as session:
+        async with self._database.reader() as session:
             rows = (await session.execute(select(Organization.id, Organization.event_seq))).all()
         now = iso8601(self._now())
         sent = 0
@@ -157,7 +157,7 @@ class OutboxRelay:
 
     async def measure_backlog(self) -> Backlog:
         """How many events wait, since when, and which organizations' delivery is failing."""
-        async with self._database.session() as session:
+        async with self._database.reader() as session:
             depth, oldest = (
                 await session.execute(
                     select(func.count(OutboxEvent.id), func.min(OutboxEvent.created_at)).where(
@@ -240,7 +240,7 @@ class OutboxRelay:
         )
 
     async def pending(self) -> int:
-        async with self._database.session() as session:
+        async with self._database.reader() as session:
             rows = await session.execute(select(OutboxEvent.id).where(OutboxEvent.sent_at.is_(None)))
             return len(rows.all())
 

@@ -41,6 +41,8 @@ def async_url(url: str) -> str:
 
 _SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg")
 _CONNECT_TIMEOUT = 10.0
+_READ_ONLY = "opbx_read_only"
+"""The execution option that marks a reader's connection."""
 _MIGRATION_LOCK = 0x0BB8_0001
 """The PostgreSQL advisory lock key held while migrating (any constant no other code uses)."""
 
@@ -90,8 +92,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin(connection: Connection) -> None:
+    """SQLite: a writer takes the write lock when it begins (so two read-then-write transactions
+    wait for each other instead of failing halfway); a reader begins deferred and, under WAL,
+    never waits for a writer nor makes one wait."""
+    reading = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def _alembic_config(connection: Connection) -> Config:
@@ -132,11 +138,17 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-            event.listen(self.engine.sync_engine, "begin", _begin_immediate)
+            event.listen(self.engine.sync_engine, "begin", _begin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.readers = async_sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
 
     def session(self) -> AsyncSession:
+        """A session for a unit of work that writes (on SQLite it holds the write lock)."""
         return self.sessions()
+
+    def reader(self) -> AsyncSession:
+        """A session that only reads: on SQLite it takes no write lock, so reads never queue behind writes."""
+        return self.readers()
 
     async def ping(self) -> None:
         """Connect and run ``SELECT 1``, or raise a StartupError saying what is wrong and what to do."""

@@ -95,7 +95,7 @@ class CallService:
 
     async def verify(self, body: bytes, signature: str | None, organization_hint: str | None) -> Organization:
         """The organization whose secret signed ``body``; nothing is parsed before this."""
-        async with self._database.session() as session:
+        async with self._database.reader() as session:
             query = select(Organization)
             if organization_hint is not None:
                 try:
