@@ -13,7 +13,7 @@ FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o 
 
 DIST ?= dist
 
-.PHONY: run test build lint typecheck frontend-test pytest bench chromium clean
+.PHONY: run test build lint typecheck frontend-test pytest bench chromium promtool clean
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ $(DASHBOARD): $(FE_STAMP) $(FRONTEND_SOURCES)
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
+# Debian's Prometheus package brings promtool, which checks deploy/prometheus-alerts.yml and the dashboard's queries.
+promtool:
+	@command -v promtool >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus; }
+
 run: $(PY_STAMP) $(DASHBOARD)
 	$(BIN)/opbx serve --demo --simulate 8
 
@@ -53,7 +57,7 @@ typecheck: $(PY_STAMP)
 frontend-test: $(FE_STAMP)
 	cd frontend && npm run typecheck && npm test
 
-pytest: $(PY_STAMP) $(JS_STAMP) $(DASHBOARD) chromium
+pytest: $(PY_STAMP) $(JS_STAMP) $(DASHBOARD) chromium promtool
 	$(BIN)/pytest
 
 test: lint typecheck frontend-test pytest

@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 
 from opbx.api.app import create_api
 from opbx.api.context import ApiContext, RealtimeEndpoint
+from opbx.api.metrics import ApiMetrics
 from opbx.api.settings import BackendSettings
 from opbx.broadcasting.base import Broadcaster
 from opbx.broadcasting.inprocess import InProcessBroadcaster
@@ -96,6 +97,7 @@ async def start_backend(
         clock=clock,
         relay=relay,
         redis_url=settings.redis_url,
+        metrics=ApiMetrics(database, relay, broadcaster),
     )
     if run_relay:
         relay.start()
@@ -143,8 +145,14 @@ class HttpServer:
         log_level: str = "warning",
         listener: socket.socket | None = None,
     ) -> None:
-        """Serve ``app`` on ``host:port``, or on ``listener`` when the port was bound beforehand."""
-        config = uvicorn.Config(app, host=host, port=port, lifespan="off", log_level=log_level, access_log=False)
+        """Serve ``app`` on ``host:port``, or on ``listener`` when the port was bound beforehand.
+
+        Uvicorn's own lines go through the process's logging, in its format (``log_config=None``);
+        the API logs its access lines itself (:mod:`opbx.api.access`).
+        """
+        config = uvicorn.Config(
+            app, host=host, port=port, lifespan="off", log_level=log_level, access_log=False, log_config=None
+        )
         self._server = _QuietSignals(config)
         self._task: asyncio.Task[None] | None = None
         self._host, self._port = host, port

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -85,3 +86,39 @@ async def test_an_upgrade_already_on_its_way_during_shutdown_gets_4200(server: R
     error = json.dumps({"event": "pusher:error", "data": {"code": 4200, "message": "Server is shutting down"}})
     assert error.replace(" ", "").encode() in answer.replace(b" ", b"")
     assert b"\x88" + bytes([2 + len("Server is shutting down")]) + (4200).to_bytes(2, "big") in answer
+
+
+async def test_sigterm_logs_how_many_sockets_it_closed_and_when_it_finished(tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "opbx.toml"
+    config.write_text(f'[server]\nshutdown_grace = {GRACE}\n\n[[apps]]\nid = "1"\nkey = "k"\nsecret = "s"\n')
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OPBX_")}
+    process = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "opbx.cli", "realtime", "--port", str(port), "--no-metrics", "--log-format", "json"],
+        *["--config", str(config)],
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        assert f"ws://127.0.0.1:{port}" in (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+        clients = [await PusherClient.connect(port, "k") for _ in range(2)]
+        process.send_signal(signal.SIGTERM)
+        for client in clients:
+            assert (await told_to_reconnect(client))[1] == 4200
+        _, stderr = await asyncio.wait_for(process.communicate(), GRACE + 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0
+    entries = [json.loads(line) for line in stderr.decode().splitlines()]
+    said = [(entry["logger"], entry["message"]) for entry in entries]
+    closing = said.index(("opbx.realtime", "shutting down: closing 2 WebSocket connections with 4200 (reconnect now)"))
+    assert said.index(("opbx", "shutting down")) < closing
+    finished = entries[-1]
+    assert finished["logger"] == "opbx.realtime"
+    assert re.fullmatch(r"shutdown finished in \d+\.\d\ds: 2 WebSocket connections closed", finished["message"])
+    assert entries[closing]["sockets"] == finished["sockets"] == 2
+    assert isinstance(finished["seconds"], float)

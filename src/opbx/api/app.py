@@ -1,21 +1,40 @@
 """The API as a Starlette application, its routes built from the handler modules' declared
-operations (:mod:`opbx.api.contract`), the same declarations the OpenAPI document describes."""
+operations (:mod:`opbx.api.contract`), the same declarations the OpenAPI document describes.
+
+Every request passes :class:`~opbx.api.access.RequestObserver` first: its id, its access
+line and its latency."""
 
 from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from opbx.api import auth, broadcasting, calls, dids, extensions, health, organization, realtime, users, webhooks
+from opbx.api import (
+    auth,
+    broadcasting,
+    calls,
+    dids,
+    extensions,
+    health,
+    monitoring,
+    organization,
+    realtime,
+    users,
+    webhooks,
+)
+from opbx.api.access import RequestObserver
 from opbx.api.auth import require_user
 from opbx.api.context import ApiContext
 from opbx.api.contract import Auth, Endpoint, Operation
 from opbx.api.errors import ApiProblem, handle_http_exception, handle_problem
+from opbx.api.inputs import handle_client_disconnect
 from opbx.api.reference import reference_operations
 from opbx.dashboard import dashboard_routes
+from opbx.logs import install_request_ids
 
 __all__ = ["DASHBOARD", "api_operations", "create_api"]
 
@@ -42,6 +61,7 @@ def api_operations() -> tuple[Operation, ...]:
         *dids.OPERATIONS,
         *health.OPERATIONS,
         *webhooks.OPERATIONS,
+        *monitoring.OPERATIONS,
     )
 
 
@@ -66,9 +86,15 @@ def create_api(context: ApiContext) -> Starlette:
         Route(operation.path, _signed_in_first(operation), methods=[operation.method])
         for operation in (*operations, *reference_operations(described))
     ]
+    install_request_ids()  # the lines a request causes carry its id, whoever logs them
     api = Starlette(
         routes=[*routes, *dashboard_routes()],
-        exception_handlers={ApiProblem: handle_problem, HTTPException: handle_http_exception},
+        middleware=[Middleware(RequestObserver, metrics=context.metrics)],
+        exception_handlers={
+            ApiProblem: handle_problem,
+            HTTPException: handle_http_exception,
+            ClientDisconnect: handle_client_disconnect,
+        },
     )
     api.state.context = context
     return api

@@ -1,12 +1,13 @@
-"""What the API's handlers share: the database, the call service, broadcasting, the realtime app."""
+"""What the API's handlers share: the database, the call service, broadcasting, the realtime app, the metrics."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from starlette.requests import Request
 
+from opbx.api.metrics import ApiMetrics
 from opbx.broadcasting.base import Broadcaster
 from opbx.broadcasting.relay import OutboxRelay
 from opbx.clock import Clock
@@ -39,6 +40,8 @@ class ApiContext:
     relay: OutboxRelay
     """The outbox relay: its backlog shows in the health detail and the metrics."""
     redis_url: str | None = None
+    metrics: ApiMetrics = field(default_factory=ApiMetrics)
+    """This process's Prometheus instruments (``GET /metrics``): handlers count webhooks and sign-ins on it."""
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock.time(), UTC)

@@ -1,18 +1,29 @@
-"""Reading request bodies: JSON or form-encoded, size-limited, with clear 4xx answers."""
+"""Reading request bodies: JSON or form-encoded, size-limited, with clear 4xx answers.
+
+A client that hangs up before its whole body has arrived is one info line (how much had
+arrived), and the request ends there: no answer can reach it, and it is no error of ours.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 
 from opbx.api.errors import ApiProblem
 
-__all__ = ["MAX_BODY_BYTES", "json_object", "json_or_form", "limited_body"]
+__all__ = ["CLIENT_CLOSED_REQUEST", "MAX_BODY_BYTES", "handle_client_disconnect", "json_object", "json_or_form",
+           "limited_body"]  # fmt: skip
 
 MAX_BODY_BYTES = 256 * 1024
+CLIENT_CLOSED_REQUEST = 499
+"""nginx's status for a request whose client went away first: what the access line says of it."""
+
+log = logging.getLogger("opbx.api.inputs")
 
 
 async def limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -22,12 +33,22 @@ async def limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
         raise ApiProblem(413, f"Body larger than {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiProblem(413, f"Body larger than {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ApiProblem(413, f"Body larger than {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        expected = f" of {declared}" if declared is not None and declared.isdigit() else ""
+        log.info("client hung up before sending the whole body (%d%s bytes arrived)", size, expected)
+        raise
     return b"".join(chunks)
+
+
+async def handle_client_disconnect(request: Request, exc: Exception) -> Response:
+    """The client is gone: end the request quietly (nothing reaches it; the access line says 499)."""
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
 
 
 async def json_object(request: Request) -> dict[str, Any]:

@@ -5,7 +5,7 @@ applied, duplicate or ignored report (a provider must not retry those), 401 for 
 missing signature, 403 for a report about another organization's number or call, 404 for a
 new call to a number nobody owns, 413 for an oversized body, 422 for a body that cannot be
 understood. The organization may be named (``?org=ID`` or ``X-OpBX-Organization``) so only
-its secret is tried.
+its secret is tried. Each is counted by kind and outcome (``opbx_api_webhooks_total``).
 """
 
 from __future__ import annotations
@@ -39,25 +39,37 @@ class WebhookAnswer(Struct, frozen=True, kw_only=True):
 
 log = logging.getLogger("opbx.api.webhooks")
 
+_REFUSALS: dict[type[Exception], tuple[int, str]] = {
+    WebhookUnauthorized: (401, "unauthorized"),
+    WebhookForbidden: (403, "forbidden"),
+    UnknownDid: (404, "unknown_number"),
+    InvalidWebhook: (422, "invalid"),
+}
+"""Each refusal: its status, and its outcome in ``opbx_api_webhooks_total``."""
+
 
 async def receive_webhook(request: Request, kind: WebhookKind) -> Response:
-    body = await limited_body(request)
-    hint = request.query_params.get("org") or request.headers.get("x-opbx-organization")
-    service = context_of(request).service
+    context = context_of(request)
+    count = context.metrics.webhook
     try:
-        result = await service.handle(kind, body, request.headers.get(SIGNATURE_HEADER), hint)
-    except WebhookUnauthorized as exc:
+        body = await limited_body(request)
+    except ApiProblem as exc:
+        if exc.status == 413:
+            count(kind.value, "too_large")
+            log.warning("webhook %s refused: %s", kind, exc.message)
+        raise
+    hint = request.query_params.get("org") or request.headers.get("x-opbx-organization")
+    try:
+        result = await context.service.handle(kind, body, request.headers.get(SIGNATURE_HEADER), hint)
+    except (WebhookUnauthorized, WebhookForbidden, UnknownDid, InvalidWebhook) as exc:
+        status, outcome = next(answer for refusal, answer in _REFUSALS.items() if isinstance(exc, refusal))
+        count(kind.value, outcome)
         log.warning("webhook %s refused: %s", kind, exc)
-        raise ApiProblem(401, str(exc)) from None
-    except WebhookForbidden as exc:
-        log.warning("webhook %s refused: %s", kind, exc)
-        raise ApiProblem(403, str(exc)) from None
-    except UnknownDid as exc:
-        log.warning("webhook %s refused: %s", kind, exc)
-        raise ApiProblem(404, str(exc)) from None
-    except InvalidWebhook as exc:
-        log.warning("webhook %s refused: %s", kind, exc)
-        raise ApiProblem(422, str(exc)) from None
+        raise ApiProblem(status, str(exc)) from None
+    except Exception:
+        count(kind.value, "error")
+        raise
+    count(kind.value, str(result.outcome))
     return json_response(
         WebhookAnswer(
             outcome=result.outcome,

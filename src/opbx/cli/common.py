@@ -7,7 +7,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -18,12 +18,14 @@ import uvloop
 from opbx.configuration import StartupError, check_log_level
 from opbx.db.engine import DEFAULT_DATABASE_URL, Database, check_database_url
 from opbx.directory.scope import Actor, Scope, transaction
+from opbx.logs import LOG_FORMAT_ENV, check_log_format, install_request_ids, log_handler, log_uncaught
 from opbx.parsing import parse_record_id
 
 __all__ = [
     "DATABASE",
     "LOGGING",
     "Parser",
+    "chosen_log_format",
     "configure_logging",
     "database_url",
     "directory_command",
@@ -46,8 +48,32 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+_chosen_format: list[str] = []
+"""``--log-format`` as given to the command being parsed: its handler's ``configure_logging`` takes it."""
+
+
+class _LogFormatOption(argparse.Action):
+    """Stores ``--log-format`` and remembers it for :func:`configure_logging`, which every command calls."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        _chosen_format[:] = [str(values)]
+
+
 LOGGING = Parser(add_help=False)
 LOGGING.add_argument("--log-level", metavar="LEVEL", help="debug, info, warning, error or critical")
+LOGGING.add_argument(
+    "--log-format",
+    metavar="FORMAT",
+    action=_LogFormatOption,
+    help=f"text (the default) or json: one JSON object a line on stderr (or {LOG_FORMAT_ENV})",
+)
 
 DATABASE = Parser(add_help=False)
 DATABASE.add_argument(
@@ -58,12 +84,37 @@ DATABASE.add_argument(
 )
 
 
-def configure_logging(level: str | None, default: str = "info") -> None:
-    """Log to stderr at ``level`` (checked: an unknown one is a ConfigError)."""
-    chosen = check_log_level("--log-level", level) if level else default
-    logging.basicConfig(
-        level=chosen.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+def chosen_log_format(option: str | None = None, env: Mapping[str, str] = os.environ) -> str:
+    """``--log-format`` (``option``, else the one the command line gave), else ``OPBX_LOG_FORMAT``, else text.
+
+    Checked: an unknown format is a ConfigError naming where it came from.
+    """
+    given = option or (_chosen_format[0] if _chosen_format else None)
+    if given:
+        return check_log_format("--log-format", given)
+    from_env = env.get(LOG_FORMAT_ENV, "")
+    return check_log_format(LOG_FORMAT_ENV, from_env) if from_env.strip() else "text"
+
+
+def configure_logging(
+    level: str | None, default: str = "info", *, log_format: str | None = None, env: Mapping[str, str] = os.environ
+) -> None:
+    """Log to stderr at ``level`` in the chosen format (see :func:`chosen_log_format`).
+
+    Both are checked: an unknown level or format is a ConfigError. Every record carries the
+    id of the API request that caused it, if any (:mod:`opbx.logs`).
+    """
+    try:
+        chosen = check_log_level("--log-level", level) if level else default
+        chosen_format = chosen_log_format(log_format, env)
+    finally:
+        _chosen_format.clear()
+    install_request_ids()
+    handler = log_handler(chosen_format)
+    logging.basicConfig(level=chosen.upper(), handlers=[handler])
+    if chosen_format == "json" and handler in logging.getLogger().handlers:  # not when logging was set up before
+        logging.captureWarnings(True)  # a warning is a JSON line too, not text on stderr
+        sys.excepthook = log_uncaught
     # One line per HTTP request of the simulator or the relay is noise next to our own.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
 

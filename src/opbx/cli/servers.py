@@ -9,6 +9,7 @@ import dataclasses
 import logging
 import os
 import signal
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,7 +120,7 @@ def _run_worker(config: ServerConfig, index: int) -> None:
 def _cmd_realtime(args: argparse.Namespace) -> int:
     config = realtime_config(args)
     _refuse_published_secret(args, [config.host], config.apps)
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, log_format=args.log_format)
     if args.workers == 1:
         run(_run_realtime(config))
         return 0
@@ -146,8 +147,11 @@ async def _run_api(settings: BackendSettings) -> None:
         raise
     _print(backend_lines(settings, http.port))
     await _until(stopping)
+    started = time.monotonic()
     await http.stop()
     await backend.stop()
+    elapsed = time.monotonic() - started
+    log.info("API stopped in %.2fs", elapsed, extra={"seconds": round(elapsed, 3)})
 
 
 def _cmd_api(args: argparse.Namespace) -> int:
@@ -158,7 +162,7 @@ def _cmd_api(args: argparse.Namespace) -> int:
             "use pusher with opbx api, or run opbx serve"
         )
     _refuse_published_secret(args, [settings.api_host], [settings.app])
-    configure_logging(args.log_level)
+    configure_logging(args.log_level, log_format=args.log_format)
     run(_run_api(settings))
     return 0
 
@@ -205,7 +209,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     config = realtime_config(args)
     settings = backend_settings("inprocess")
     _refuse_published_secret(args, [config.host, settings.api_host], config.apps)
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, log_format=args.log_format)
     run(_run_serve(config, settings, demo=args.demo, calls_per_minute=args.simulate))
     return 0
 

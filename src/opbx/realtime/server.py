@@ -104,6 +104,9 @@ class RealtimeServer:
         """Where cluster-wide transitions are reported to the apps' webhook URLs."""
         self.metrics = ServerMetrics(self)
         self._stopping = False
+        self._stopping_since = 0.0
+        self._sockets_closed = 0
+        """WebSocket connections told to reconnect (4200) by the shutdown: logged when it ends."""
         self._publish_received: float | None = None
         """When the publish being handed to the adapter was received (see ``deliver``)."""
 
@@ -174,11 +177,19 @@ class RealtimeServer:
         if self._stopping:
             return
         self._stopping = True
+        self._stopping_since = time.monotonic()
         if self._listener is not None:
             self._listener.close()
         if self._sweeper is not None:
             self._sweeper.cancel()
-        for connection in list(self._connections):
+        connections = list(self._connections)
+        self._sockets_closed = len(connections)
+        log.info(
+            "shutting down: closing %d WebSocket connections with 4200 (reconnect now)",
+            len(connections),
+            extra={"sockets": len(connections)},
+        )
+        for connection in connections:
             connection.fail(ReconnectNow("Server is shutting down"))
 
     async def stop(self) -> None:
@@ -194,6 +205,13 @@ class RealtimeServer:
             http.close()
         await self.adapter.close()
         await self.metrics.stop()
+        elapsed = time.monotonic() - self._stopping_since
+        log.info(
+            "shutdown finished in %.2fs: %d WebSocket connections closed",
+            elapsed,
+            self._sockets_closed,
+            extra={"sockets": self._sockets_closed, "seconds": round(elapsed, 3)},
+        )
 
     # -- WebSocket handshake --------------------------------------------------
 
