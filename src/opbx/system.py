@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import uvicorn
 from starlette.applications import Starlette
 
+from opbx.accounts.throttle import SignInThrottle
 from opbx.api.app import create_api
 from opbx.api.context import ApiContext, RealtimeEndpoint
 from opbx.api.metrics import ApiMetrics
@@ -96,6 +97,7 @@ async def start_backend(
         realtime=RealtimeEndpoint(settings.ws_host, settings.ws_port, settings.ws_tls),
         clock=clock,
         relay=relay,
+        throttle=SignInThrottle(database, clock),
         redis_url=settings.redis_url,
         metrics=ApiMetrics(database, relay, broadcaster),
     )

@@ -86,3 +86,40 @@ async def test_changing_your_own_password_needs_the_current_one_admins_too(
         "/api/v1/auth/login", json={"email": "admin@acme.example", "password": "a brand new passphrase"}
     )
     assert login.status_code == 200
+
+
+async def wrong(client: httpx.AsyncClient, email: str) -> httpx.Response:
+    return await client.post("/api/v1/auth/login", json={"email": email, "password": "not the password"})
+
+
+async def test_failed_sign_ins_are_throttled_alike_for_known_and_unknown_emails(
+    client: httpx.AsyncClient, world: World, clock: ManualClock
+) -> None:
+    answers: dict[str, list[int]] = {}
+    for email in ("agent@acme.example", "nobody@acme.example"):
+        answers[email] = [(await wrong(client, email)).status_code for _ in range(7)]
+    # Five free failures, a sixth that starts the wait, then 429 until the wait is over.
+    assert answers["agent@acme.example"] == answers["nobody@acme.example"] == [401] * 6 + [429]
+    throttled = await wrong(client, "agent@acme.example")
+    assert throttled.status_code == 429
+    assert throttled.headers["retry-after"] == "1"
+    assert throttled.json() == {
+        "error": "Too many sign-in attempts; wait before trying again (see Retry-After)",
+        "status": 429,
+    }
+    assert (
+        await client.post("/api/v1/auth/login", json={"email": "agent@acme.example", "password": PASSWORD})
+    ).status_code == 429
+    clock.advance(1)
+    right = await client.post("/api/v1/auth/login", json={"email": "agent@acme.example", "password": PASSWORD})
+    assert right.status_code == 200  # the right password after the wait still works
+    assert (await wrong(client, "agent@acme.example")).status_code == 401  # and the count starts over
+
+
+async def test_one_address_guessing_many_accounts_is_slowed_too(
+    client: httpx.AsyncClient, world: World, clock: ManualClock
+) -> None:
+    statuses = [(await wrong(client, f"user{index}@spray.example")).status_code for index in range(22)]
+    assert statuses == [401] * 21 + [429]  # 20 free failures from one address, the 21st starts the wait
+    clock.advance(1)
+    assert (await wrong(client, "another@spray.example")).status_code == 401

@@ -95,6 +95,7 @@ def test_settings_the_servers_would_refuse_are_refused_here_too(
         ("DATABASE_URL", "mysql://root@db/opbx", "DATABASE_URL: unsupported database 'mysql'"),
         ("OPBX_WORKERS", "two", "OPBX_WORKERS: must be a whole number from 1, not 'two'"),
         ("OPBX_APP_SECRET", "", "OPBX_APP_SECRET: must not be empty"),
+        ("OPBX_LOG_FORMAT", "xml", "OPBX_LOG_FORMAT"),
     ):
         with monkeypatch.context() as patched:
             patched.setenv(name, value)

@@ -63,9 +63,9 @@ def check_response(response: httpx.Response) -> None:
     request = response.request
     method = "GET" if request.method == "HEAD" else request.method
     path = request.url.path
-    if method == "GET" and not path.startswith(("/api/", "/webhooks/")):
-        path = "/"  # the dashboard's own paths: the page is served for each
     operation = _operation(method, path)
+    if operation is None and method == "GET" and not path.startswith(("/api/", "/webhooks/")):
+        operation = _operation(method, "/")  # the dashboard's own paths: the page is served for each
     if operation is None:
         if response.status_code in (404, 405):
             return  # no such route: the router's answer

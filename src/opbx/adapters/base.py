@@ -82,6 +82,10 @@ class Adapter(Protocol):
     def node_id(self) -> str | None:
         """This node's id in the cluster; None when there is no cluster (one process)."""
 
+    @property
+    def leases_lost(self) -> int:
+        """Times this node found its lease gone while alive (its state then written again); 0 alone."""
+
     async def start(self, handler: AdapterHandler) -> None:
         """Connect and start calling ``handler`` for messages from the cluster."""
 

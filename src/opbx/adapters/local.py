@@ -44,6 +44,7 @@ class LocalAdapter:
     """One process, no network: ``publish`` calls straight back into the handler."""
 
     node_id: str | None = None
+    leases_lost = 0
 
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock = clock or SystemClock()

@@ -180,6 +180,8 @@ class RedisAdapter:
         node_id: str | None = None,
     ) -> None:
         self.node_id = node_id or secrets.token_hex(6)
+        self.leases_lost = 0
+        """Times the heartbeat found this node's lease gone (see :meth:`_beat`)."""
         self.url = url
         self.prefix = prefix
         """The deployment's key prefix: what else the cluster keeps in this Redis goes under it too."""
@@ -364,6 +366,7 @@ class RedisAdapter:
             # Our lease was lost while we were alive (paused, or Redis restarted):
             # our entries may be gone, so write them all again.
             log.warning("node %s was unknown to Redis; re-asserting its state", self.node_id)
+            self.leases_lost += 1
             self._dirty = True
         self._started = True
         if self._dirty:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from starlette.requests import Request
 
+from opbx.accounts.throttle import SignInThrottle
 from opbx.api.metrics import ApiMetrics
 from opbx.broadcasting.base import Broadcaster
 from opbx.broadcasting.relay import OutboxRelay
@@ -39,6 +40,8 @@ class ApiContext:
     clock: Clock
     relay: OutboxRelay
     """The outbox relay: its backlog shows in the health detail and the metrics."""
+    throttle: SignInThrottle
+    """Slows repeated failed sign-ins per account and per address (shared through the database)."""
     redis_url: str | None = None
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
     """This process's Prometheus instruments (``GET /metrics``): handlers count webhooks and sign-ins on it."""

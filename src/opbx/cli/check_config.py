@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from opbx.cli.common import Parser
+from opbx.cli.common import Parser, chosen_log_format
 from opbx.cli.servers import backend_settings, realtime_config
 from opbx.configuration import ConfigError, is_loopback, mask_secret, mask_url, uses_development_secret
 
@@ -53,9 +53,11 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     workers = os.environ.get("OPBX_WORKERS", "1")
     if not (workers.isascii() and workers.isdigit()) or int(workers) < 1:
         raise ConfigError(f"OPBX_WORKERS: must be a whole number from 1, not {workers!r}")
+    log_format = chosen_log_format()
     report = {
         "realtime": {**describe(realtime), "workers": int(workers)},
         "api": describe(backend),
+        "log_format": log_format,
         "warnings": warnings,
     }
     print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode(), flush=True)

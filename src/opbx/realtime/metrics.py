@@ -19,6 +19,7 @@ process (the tests) do not collide. What is exported:
 ``opbx_webhooks_delivered_total{app_id}``              counter     webhook requests accepted (2xx)
 ``opbx_webhooks_failed_total{app_id}``                 counter     webhook attempts that failed
 ``opbx_ready``                                         gauge       1 when ``/ready`` answers 200
+``opbx_node_leases_lost_total``                        counter     times the node found its cluster lease gone
 ``process_*``, ``python_*``                            various     prometheus-client's process and GC figures
 =====================================================  ==========  ===========================================
 
@@ -209,4 +210,21 @@ class _ServerCollector(Collector):
             delivered.add_metric(value, hooks.delivered if hooks is not None else 0)
             failed.add_metric(value, hooks.failed if hooks is not None else 0)
         ready = GaugeMetricFamily("opbx_ready", "1 when /ready answers 200", value=1 if server.ready else 0)
-        return [connected, opened, closed, messages_in, bytes_in, messages_out, bytes_out, delivered, failed, ready]
+        leases = CounterMetricFamily(
+            "opbx_node_leases_lost",
+            "Times this node found its cluster lease gone while alive and wrote its state again",
+            value=server.adapter.leases_lost,
+        )
+        return [
+            connected,
+            opened,
+            closed,
+            messages_in,
+            bytes_in,
+            messages_out,
+            bytes_out,
+            delivered,
+            failed,
+            ready,
+            leases,
+        ]
