@@ -236,6 +236,9 @@ async def test_one_organization_cannot_report_anothers_calls(
     await acme.initiated("c2", world.acme.did_numbers[0])
     with pytest.raises(WebhookForbidden):
         await globex.status("c2", "completed")
+    # Not even "duplicate": resending Acme's very body, signed by Globex, says nothing of the call.
+    with pytest.raises(WebhookForbidden):
+        await globex.initiated("c2", world.acme.did_numbers[0])
     assert [event.call_id for event in await outbox(database)] == ["c2"]
 
 
