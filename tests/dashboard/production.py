@@ -9,30 +9,23 @@ page's socket on B stays up: the page has to notice by itself, then catch up onc
 from __future__ import annotations
 
 import asyncio
-import itertools
-import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 
 from opbx.api.settings import BackendSettings
-from opbx.demo import DEMO_PASSWORD, DemoOrganization, seed_demo
+from opbx.demo import DemoOrganization, seed_demo
 from opbx.system import Backend, HttpServer, start_backend
-from opbx.telephony.ingest import sign_body
-from tests.dashboard.stack import ADMIN_EMAIL, Posted
+from tests.dashboard.stack import DemoProvider
 from tests.helpers.apps import TEST_APP
 from tests.helpers.nodes import Node
 from tests.helpers.redis import REDIS_URL, delete_prefix, unique_prefix
 
-_callers = itertools.count(2000)
-
 
 @dataclass
-class ProductionStack:
+class ProductionStack(DemoProvider):
     relay_target: Node
     """Node A: where the backend publishes."""
     page_node: Node
@@ -63,55 +56,7 @@ class ProductionStack:
         """Node A again, on the same port and Redis prefix (returns once it accepts connections)."""
         await asyncio.to_thread(self.relay_target.start)
 
-    # -- the provider's webhooks, signed with the demo organization's secret ---------------
-
-    async def webhook(self, kind: str, call_id: str, status: str, body: dict[str, Any]) -> Posted:
-        """Post a webhook; it must be applied (the API answers whether the relay delivers or not)."""
-        raw = orjson.dumps(body)
-        headers = {
-            "Content-Type": "application/json",
-            "X-Cloudonix-Signature": sign_body(self.demo.webhook_secret, raw),
-        }
-        posted = Posted(call_id, kind, status, time.time() * 1000)
-        response = await self.client.post(
-            f"/webhooks/cloudonix/{kind}?org={self.demo.id}", content=raw, headers=headers
-        )
-        assert response.status_code == 200, response.text
-        posted.answer = response.json()
-        assert posted.answer["outcome"] == "applied", posted.answer
-        return posted
-
-    async def call_initiated(self, call_id: str | None = None, *, did: str | None = None) -> Posted:
-        """A new inbound call to a demo number."""
-        call_id = call_id or f"call-{uuid.uuid4().hex[:12]}"
-        to = did or self.demo.dids[1]
-        body = {
-            "call_id": call_id,
-            "from": f"+1202555{next(_callers) % 10000:04d}",
-            "to": to,
-            "did": to,
-            "direction": "inbound",
-            "status": "initiated",
-        }
-        return await self.webhook("call-initiated", call_id, "initiated", body)
-
-    async def call_status(self, call_id: str, status: str, **fields: Any) -> Posted:
-        """The provider's ``call-status``: ``answered`` (with ``extension``), ``completed``, ``busy``, …"""
-        now = int(time.time() * 1000)
-        body: dict[str, Any] = {"callIds": [call_id], "status": status, "modifiedAt": now, **fields}
-        if status == "answered":
-            body.setdefault("answerTime", now)
-        elif status != "ringing":
-            body.setdefault("endTime", now)
-        return await self.webhook("call-status", call_id, status, body)
-
     # -- what the API says ------------------------------------------------------------------
-
-    async def token(self, email: str = ADMIN_EMAIL, password: str = DEMO_PASSWORD) -> str:
-        response = await self.client.post("/api/v1/auth/login", json={"email": email, "password": password})
-        assert response.status_code == 200, response.text
-        token: str = response.json()["token"]
-        return token
 
     async def get(self, token: str, path: str) -> dict[str, Any]:
         response = await self.client.get(path, headers={"Authorization": f"Bearer {token}"})

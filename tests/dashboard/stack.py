@@ -50,25 +50,11 @@ class Posted:
         return len(self.answer.get("events", []))
 
 
-@dataclass
-class DashboardStack:
-    realtime: RealtimeServer
-    proxy: TcpProxy
-    backend: Backend
-    http: HttpServer
-    demo: DemoOrganization
+class DemoProvider:
+    """The demo organization's provider and sign-in, for any stack with an API ``client`` and its ``demo``."""
+
     client: httpx.AsyncClient
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.http.port}/"
-
-    async def close(self) -> None:
-        await self.client.aclose()
-        await self.http.stop()
-        await self.backend.stop()
-        await self.proxy.close()
-        await self.realtime.stop()
+    demo: DemoOrganization
 
     async def webhook(self, kind: str, call_id: str, status: str, body: dict[str, Any]) -> Posted:
         """Post a webhook signed with the demo organization's secret; it must be applied."""
@@ -125,6 +111,27 @@ class DashboardStack:
     async def token(self, email: str = ADMIN_EMAIL, password: str = DEMO_PASSWORD) -> str:
         token: str = (await self.login(email, password))["token"]
         return token
+
+
+@dataclass
+class DashboardStack(DemoProvider):
+    realtime: RealtimeServer
+    proxy: TcpProxy
+    backend: Backend
+    http: HttpServer
+    demo: DemoOrganization
+    client: httpx.AsyncClient
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http.port}/"
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        await self.http.stop()
+        await self.backend.stop()
+        await self.proxy.close()
+        await self.realtime.stop()
 
     async def statistics(self, token: str) -> dict[str, Any]:
         response = await self.client.get("/api/v1/call-logs/statistics", headers={"Authorization": f"Bearer {token}"})

@@ -7,7 +7,6 @@ a JSON body its schema does not accept, fails the test that received it.
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import version
 from typing import Any
 
 import httpx
@@ -15,6 +14,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from opbx import __version__
 from opbx.api.app import DASHBOARD, api_operations
 from opbx.api.openapi import openapi_document
 from opbx.api.reference import reference_operations
@@ -29,7 +29,7 @@ class ContractViolation(AssertionError):
 @cache
 def document() -> dict[str, Any]:
     operations = (*api_operations(), DASHBOARD)
-    return openapi_document([*operations, *reference_operations(operations)], version("opbx"))
+    return openapi_document([*operations, *reference_operations(operations)], __version__)
 
 
 @cache

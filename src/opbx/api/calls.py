@@ -19,7 +19,8 @@ from opbx.api.auth import require_user
 from opbx.api.context import context_of
 from opbx.api.contract import ID_SCHEMA, Operation, Parameter
 from opbx.api.errors import ApiProblem
-from opbx.parsing import MAX_RECORD_ID, parse_bounded_int, parse_day
+from opbx.api.inputs import query_int
+from opbx.parsing import MAX_RECORD_ID, parse_day
 from opbx.telephony.events import iso8601
 from opbx.telephony.queries import CallFilters, CallQueries
 from opbx.telephony.states import CallState
@@ -135,16 +136,6 @@ _MAX_SEARCH = 64
 """Characters of a number search: more than any phone number has, and bounded before SQL."""
 
 
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return parse_bounded_int(raw, low, high)
-    except ValueError:
-        raise ApiProblem(422, f"'{name}' must be a whole number from {low} to {high}") from None
-
-
 def _date(request: Request, name: str) -> date | None:
     raw = request.query_params.get(name)
     if not raw:
@@ -176,9 +167,9 @@ def _filters(request: Request) -> CallFilters:
         since=_date(request, "from"),
         until=_date(request, "to"),
         number=_search(request),
-        extension_id=_int(request, "extension_id", 0, 1, MAX_RECORD_ID) if extension else None,
-        page=_int(request, "page", 1, 1, 1_000_000),
-        per_page=_int(request, "per_page", 25, 1, 100),
+        extension_id=query_int(request, "extension_id", 0, 1, MAX_RECORD_ID) if extension else None,
+        page=query_int(request, "page", 1, 1, 1_000_000),
+        per_page=query_int(request, "per_page", 25, 1, 100),
     )
 
 

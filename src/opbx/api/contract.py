@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from opbx.api.errors import ApiProblem
+from opbx.parsing import MAX_RECORD_ID, parse_record_id
 
 __all__ = [
     "ID_SCHEMA",
@@ -101,8 +102,8 @@ class Operation:
         return sorted(statuses)
 
 
-ID_SCHEMA: Mapping[str, Any] = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
-RecordId = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+ID_SCHEMA: Mapping[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_RECORD_ID}
+RecordId = Annotated[int, msgspec.Meta(ge=1, le=MAX_RECORD_ID)]
 """An id in a JSON body: within the database's integer range."""
 
 
@@ -112,8 +113,6 @@ def id_parameter(name: str, what: str) -> Parameter:
 
 def path_id(request: Request, name: str, what: str) -> int:
     """A record id from the path; anything but canonical decimal is a 404 (no such record)."""
-    from opbx.parsing import parse_record_id
-
     text: str = request.path_params[name]
     try:
         return parse_record_id(text)

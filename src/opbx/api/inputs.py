@@ -15,9 +15,17 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from opbx.api.errors import ApiProblem
+from opbx.parsing import parse_bounded_int
 
-__all__ = ["CLIENT_CLOSED_REQUEST", "MAX_BODY_BYTES", "handle_client_disconnect", "json_object", "json_or_form",
-           "limited_body"]  # fmt: skip
+__all__ = [
+    "CLIENT_CLOSED_REQUEST",
+    "MAX_BODY_BYTES",
+    "handle_client_disconnect",
+    "json_object",
+    "json_or_form",
+    "limited_body",
+    "query_int",
+]
 
 MAX_BODY_BYTES = 256 * 1024
 CLIENT_CLOSED_REQUEST = 499
@@ -68,3 +76,14 @@ async def json_or_form(request: Request) -> dict[str, Any]:
         return await json_object(request)
     body = await limited_body(request)
     return dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
+
+
+def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter (absent or empty: ``default``), else 422 naming the range."""
+    text = request.query_params.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        return parse_bounded_int(text, low, high)
+    except ValueError:
+        raise ApiProblem(422, f"'{name}' must be a whole number from {low} to {high}") from None

@@ -48,6 +48,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy.pool import QueuePool
 
+from opbx.telephony.ingest import WebhookKind
+
 if TYPE_CHECKING:
     from opbx.broadcasting.base import Broadcaster
     from opbx.broadcasting.relay import OutboxRelay
@@ -67,7 +69,7 @@ disable_created_metrics()  # type: ignore[no-untyped-call]  # no ``*_created`` s
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """Seconds: a webhook takes milliseconds, a sign-in (scrypt) about a tenth of a second."""
 SIGN_IN_RESULTS = ("succeeded", "failed", "throttled")
-WEBHOOK_KINDS = ("call-initiated", "call-status", "cdr")
+WEBHOOK_KINDS = tuple(kind.value for kind in WebhookKind)
 WEBHOOK_OUTCOMES = (
     "applied",
     "duplicate",

@@ -14,11 +14,10 @@ from starlette.responses import Response
 
 from opbx.api.contract import ID_SCHEMA, Operation, Parameter, decode_json, json_response
 from opbx.api.directory_access import as_caller
-from opbx.api.errors import ApiProblem
-from opbx.api.inputs import limited_body
+from opbx.api.inputs import limited_body, query_int
 from opbx.directory import organizations
 from opbx.directory.records import AuditRecord, OrganizationRecord, OrganizationWithSecret
-from opbx.parsing import parse_bounded_int
+from opbx.parsing import MAX_RECORD_ID
 
 __all__ = ["OPERATIONS"]
 
@@ -54,19 +53,9 @@ async def rotate_webhook_secret(request: Request) -> Response:
     return json_response(OrganizationSecret(await as_caller(request, organizations.rotate_secret)))
 
 
-def _query_int(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
-    text = request.query_params.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        return parse_bounded_int(text, low, high)
-    except ValueError:
-        raise ApiProblem(422, f"'{name}' must be a whole number from {low} to {high}") from None
-
-
 async def audit_log(request: Request) -> Response:
-    limit = _query_int(request, "limit", 50, 1, 500) or 50
-    before = _query_int(request, "before", None, 1, 2**31 - 1)
+    limit = query_int(request, "limit", 50, 1, 500)
+    before = query_int(request, "before", 0, 1, MAX_RECORD_ID) or None
     entries = await as_caller(request, lambda scope: organizations.audit_log(scope, limit=limit, before=before))
     return json_response(AuditLog(entries))
 

@@ -7,13 +7,13 @@ works with no network beyond this server.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from opbx import __version__
 from opbx.api.contract import Auth, Operation
 from opbx.api.openapi import openapi_document
 from opbx.dashboard import STATIC_DIR
@@ -46,13 +46,6 @@ _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>OpBX API reference</
 <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>"""
 
 
-def _version() -> str:
-    try:
-        return version("opbx")
-    except PackageNotFoundError:
-        return "0.0.0"
-
-
 def reference_operations(api_operations: Sequence[Operation]) -> tuple[Operation, ...]:
     """The two routes, describing ``api_operations`` and themselves."""
     document: bytes = b""
@@ -71,5 +64,5 @@ def reference_operations(api_operations: Sequence[Operation]) -> tuple[Operation
         Operation("GET", "/api/docs", api_reference, "The API reference page (Swagger UI)", "Reference",
                   {200: None, 503: None}, auth=Auth.NONE, media_type="text/html"),
     )  # fmt: skip
-    document = msgspec.json.encode(openapi_document([*api_operations, *operations], _version()))
+    document = msgspec.json.encode(openapi_document([*api_operations, *operations], __version__))
     return operations

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from opbx.configuration import DEFAULT_APP, ConfigError, parse_bool
 from opbx.db.engine import DEFAULT_DATABASE_URL, check_database_url
+from opbx.parsing import parse_bounded_int
 from opbx.protocol.app import App, AppId
 
 __all__ = ["DRIVERS", "BackendSettings"]
@@ -33,9 +34,10 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     text = env.get(name)
     if not text:
         return default
-    if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise ConfigError(f"{name}: must be a port number, not {text!r}")
-    return int(text)
+    try:
+        return parse_bounded_int(text, 0, 65535)
+    except ValueError:
+        raise ConfigError(f"{name}: must be a port number, not {text!r}") from None
 
 
 def _urls(env: Mapping[str, str]) -> tuple[str, ...]:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 
+from opbx import __version__
 from opbx.cli import bench, call_states, check_config, database, did, extension, org, servers, simulate, user
 from opbx.cli.common import Parser
 from opbx.configuration import ConfigError
@@ -26,16 +26,9 @@ __all__ = ["build_parser", "main"]
 _GROUPS = (servers, org, user, extension, did, database, check_config, simulate, bench, call_states)
 
 
-def _version() -> str:
-    try:
-        return version("opbx")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "unknown"
-
-
 def build_parser() -> Parser:
     parser = Parser(prog="opbx", description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--version", action="version", version=f"opbx {_version()}")
+    parser.add_argument("--version", action="version", version=f"opbx {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     for group in _GROUPS:
         group.register(commands)

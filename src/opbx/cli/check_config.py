@@ -17,6 +17,7 @@ import orjson
 from opbx.cli.common import Parser, chosen_log_format
 from opbx.cli.servers import backend_settings, realtime_config
 from opbx.configuration import ConfigError, is_loopback, mask_secret, mask_url, uses_development_secret
+from opbx.parsing import parse_bounded_int
 
 __all__ = ["describe", "register"]
 
@@ -50,12 +51,14 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     if uses_development_secret(realtime.apps):
         exposed = "" if is_loopback(realtime.host) else f", and it listens on {realtime.host}"
         warnings.append(f"an app uses the published development secret{exposed}: set OPBX_APP_SECRET")
-    workers = os.environ.get("OPBX_WORKERS", "1")
-    if not (workers.isascii() and workers.isdigit()) or int(workers) < 1:
-        raise ConfigError(f"OPBX_WORKERS: must be a whole number from 1, not {workers!r}")
+    text = os.environ.get("OPBX_WORKERS", "1")
+    try:
+        workers = parse_bounded_int(text, 1, 1024)
+    except ValueError:
+        raise ConfigError(f"OPBX_WORKERS: must be a whole number from 1, not {text!r}") from None
     log_format = chosen_log_format()
     report = {
-        "realtime": {**describe(realtime), "workers": int(workers)},
+        "realtime": {**describe(realtime), "workers": workers},
         "api": describe(backend),
         "log_format": log_format,
         "warnings": warnings,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from msgspec import UNSET, UnsetType
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from opbx.db.models import CallLog, Did, Extension
 from opbx.directory.errors import Conflict
@@ -30,13 +29,6 @@ __all__ = [
     "update_did",
     "update_extension",
 ]
-
-
-async def _flush(scope: Scope, what: str) -> None:
-    try:
-        await scope.session.flush()
-    except IntegrityError:
-        raise Conflict(f"{what} was taken by a concurrent change; try again") from None
 
 
 async def _extension_number_is_free(scope: Scope, organization_id: int, number: str) -> None:
@@ -64,7 +56,7 @@ async def create_extension(
         await scope.user(user_id, organization.id)
     extension = Extension(organization_id=organization.id, number=number, user_id=user_id)
     scope.session.add(extension)
-    await _flush(scope, f"extension {number}")
+    await scope.flush(f"extension {number}")
     scope.audit(organization.id, "extension.create", "extension", extension.id, number=number, user_id=user_id)
     return extension_record(extension)
 
@@ -103,7 +95,7 @@ async def update_extension(
         if user_id is not None:
             await scope.user(user_id, extension.organization_id)
         details["user_id"] = extension.user_id = user_id
-    await _flush(scope, f"extension {extension.number}")
+    await scope.flush(f"extension {extension.number}")
     if details:
         scope.audit(extension.organization_id, "extension.update", "extension", extension.id, **details)
     return extension_record(extension)
@@ -126,7 +118,7 @@ async def delete_extension(scope: Scope, extension_id: int) -> ExtensionRecord:
         )
     record = extension_record(extension)
     await scope.session.delete(extension)
-    await _flush(scope, f"extension {record.number}")  # a call logged meanwhile refuses the delete
+    await scope.flush(f"extension {record.number}")  # a call logged meanwhile refuses the delete
     scope.audit(extension.organization_id, "extension.delete", "extension", record.id, number=record.number)
     return record
 
@@ -142,7 +134,7 @@ async def create_did(
         await scope.extension(extension_id, organization.id)
     did = Did(organization_id=organization.id, phone_number=phone_number, extension_id=extension_id)
     scope.session.add(did)
-    await _flush(scope, f"the number {phone_number}")
+    await scope.flush(f"the number {phone_number}")
     scope.audit(organization.id, "did.create", "did", did.id, phone_number=phone_number, extension_id=extension_id)
     return did_record(did)
 
@@ -177,7 +169,7 @@ async def update_did(
         if extension_id is not None:
             await scope.extension(extension_id, did.organization_id)
         details["extension_id"] = did.extension_id = extension_id
-    await _flush(scope, f"the number {did.phone_number}")
+    await scope.flush(f"the number {did.phone_number}")
     if details:
         scope.audit(did.organization_id, "did.update", "did", did.id, **details)
     return did_record(did)
@@ -191,6 +183,6 @@ async def delete_did(scope: Scope, did_id: int) -> DidRecord:
         raise Conflict(f"the number {did.phone_number} is in the history of {calls} call(s); it cannot be deleted")
     record = did_record(did)
     await scope.session.delete(did)
-    await _flush(scope, f"the number {record.phone_number}")
+    await scope.flush(f"the number {record.phone_number}")
     scope.audit(did.organization_id, "did.delete", "did", record.id, phone_number=record.phone_number)
     return record

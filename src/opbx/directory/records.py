@@ -12,6 +12,7 @@ import msgspec
 
 from opbx.db.models import AuditEntry, Did, Extension, Organization, User
 from opbx.telephony.events import iso8601
+from opbx.telephony.ingest import WebhookKind
 
 __all__ = [
     "AuditRecord",
@@ -81,9 +82,6 @@ class AuditRecord(msgspec.Struct, frozen=True, kw_only=True):
     details: dict[str, Any]
 
 
-WEBHOOK_KINDS = ("call-initiated", "call-status", "cdr")
-
-
 def organization_record(organization: Organization) -> OrganizationRecord:
     return OrganizationRecord(
         id=organization.id,
@@ -104,7 +102,7 @@ def organization_with_secret(organization: Organization) -> OrganizationWithSecr
 
 
 def _webhook_paths(organization_id: int) -> dict[str, str]:
-    return {kind: f"/webhooks/cloudonix/{kind}?org={organization_id}" for kind in WEBHOOK_KINDS}
+    return {kind: f"/webhooks/cloudonix/{kind}?org={organization_id}" for kind in WebhookKind}
 
 
 def user_record(user: User) -> UserRecord:

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opbx.db.engine import Database
 from opbx.db.models import AuditEntry, Did, Extension, Organization, User
-from opbx.directory.errors import Forbidden, Invalid, NotFound
+from opbx.directory.errors import Conflict, Forbidden, Invalid, NotFound
 from opbx.directory.rules import Role
 
 __all__ = ["Actor", "Scope", "transaction"]
@@ -116,6 +117,13 @@ class Scope:
         if did is None or not self._visible(did.organization_id):
             raise self._not_found("number", did_id)
         return did
+
+    async def flush(self, what: str) -> None:
+        """Write the pending changes now; a unique key another transaction took meanwhile is a Conflict."""
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            raise Conflict(f"{what} was taken by a concurrent change; try again") from None
 
     def audit(self, organization_id: int, action: str, target_type: str, target_id: int, **details: Any) -> None:
         """Record a change (in the same transaction as the change) and log it."""

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from msgspec import UNSET, UnsetType
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
-from sqlalchemy.exc import IntegrityError
 
 from opbx.accounts.passwords import hash_password, verify_password
 from opbx.db.models import ApiToken, User
@@ -42,13 +41,6 @@ async def _email_is_free(scope: Scope, email: str) -> None:
         raise Conflict(f"a user with the email {email} already exists")
 
 
-async def _flush(scope: Scope, what: str) -> None:
-    try:
-        await scope.session.flush()
-    except IntegrityError:
-        raise Conflict(f"{what} was taken by a concurrent change; try again") from None
-
-
 async def create(
     scope: Scope, organization_id: int | None, *, email: str, name: str, role: str, password: str
 ) -> UserRecord:
@@ -67,7 +59,7 @@ async def create(
         created_at=scope.now,
     )
     scope.session.add(user)
-    await _flush(scope, f"the email {email}")
+    await scope.flush(f"the email {email}")
     scope.audit(organization.id, "user.create", "user", user.id, email=email, role=user.role)
     return user_record(user)
 
@@ -157,7 +149,7 @@ async def update(scope: Scope, user_id: int, changes: UserChanges) -> UserRecord
         changed.append("password")
         if user.id != scope.actor.user_id:  # a reset by an admin signs the user out everywhere
             await _revoke_tokens(scope, user)
-    await _flush(scope, f"the email {user.email}")
+    await scope.flush(f"the email {user.email}")
     if changed:
         scope.audit(user.organization_id, "user.update", "user", user.id, fields=changed, role=user.role)
     return user_record(user)
