@@ -35,7 +35,15 @@ from opbx.realtime.config import ServerConfig
 from opbx.realtime.server import RealtimeServer
 from opbx.telephony.service import CallService
 
-__all__ = ["Backend", "Embedded", "HttpServer", "listen", "make_broadcaster", "start_backend", "start_embedded"]
+__all__ = [
+    "Backend",
+    "Embedded",
+    "HttpServer",
+    "listen",
+    "make_broadcaster",
+    "start_backend",
+    "start_embedded",
+]
 
 log = logging.getLogger("opbx")
 
@@ -193,10 +201,7 @@ class Embedded:
         """Stop the API first, then the realtime server within its grace period."""
         await self.http.stop()
         await self.backend.stop()
-        try:
-            await asyncio.wait_for(self.realtime.stop(), self.realtime.config.shutdown_grace)
-        except TimeoutError:
-            log.warning("shutdown took longer than shutdown_grace (%gs)", self.realtime.config.shutdown_grace)
+        await self.realtime.stop_within_grace()
 
 
 async def start_embedded(config: ServerConfig, settings: BackendSettings, *, advertise_port: bool = True) -> Embedded:

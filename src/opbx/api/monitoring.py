@@ -54,7 +54,7 @@ async def livez(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     database = context_of(request).database
     try:
-        async with asyncio.timeout(READY_TIMEOUT), database.session() as session:
+        async with asyncio.timeout(READY_TIMEOUT), database.reader() as session:
             await session.execute(text("SELECT 1"))
     except Exception as exc:  # any failure to answer is "not ready"; say which in the log
         log.warning("not ready: the database does not answer (%s)", str(exc).splitlines()[0] if str(exc) else "timeout")

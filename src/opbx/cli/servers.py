@@ -22,7 +22,6 @@ from opbx.realtime.config import ServerConfig, load_config
 
 if TYPE_CHECKING:  # the backend (SQLAlchemy, Starlette) is imported only by the commands that run it
     from opbx.api.settings import BackendSettings
-    from opbx.realtime.server import RealtimeServer
 
 __all__ = ["backend_settings", "realtime_config", "register"]
 
@@ -83,14 +82,6 @@ def _print(lines: list[str]) -> None:
     print("\n".join(lines), flush=True)
 
 
-async def _stop_within_grace(server: RealtimeServer) -> None:
-    """Stop the server; whatever is still pending when its grace period ends is dropped."""
-    try:
-        await asyncio.wait_for(server.stop(), server.config.shutdown_grace)
-    except TimeoutError:
-        log.warning("shutdown took longer than shutdown_grace (%gs); exiting anyway", server.config.shutdown_grace)
-
-
 async def _run_realtime(config: ServerConfig, worker: int = 0) -> None:
     from opbx.realtime.server import RealtimeServer
 
@@ -107,7 +98,7 @@ async def _run_realtime(config: ServerConfig, worker: int = 0) -> None:
             ]
         )
     await _until(stopping)
-    await _stop_within_grace(server)
+    await server.stop_within_grace()
 
 
 def _run_worker(config: ServerConfig, index: int) -> None:

@@ -142,6 +142,13 @@ class RealtimeServer:
         if config.metrics_port is not None:
             await self.metrics.start(config.metrics_host or config.host, config.metrics_port)
 
+    async def stop_within_grace(self) -> None:
+        """:meth:`stop`, cut short at ``shutdown_grace``: what is still pending then is dropped."""
+        try:
+            await asyncio.wait_for(self.stop(), self.config.shutdown_grace)
+        except TimeoutError:
+            log.warning("shutdown took longer than shutdown_grace (%gs); exiting anyway", self.config.shutdown_grace)
+
     @property
     def port(self) -> int:
         """The port actually bound (useful when configured as 0)."""
