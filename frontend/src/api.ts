@@ -2,12 +2,15 @@
 
 import type {
   ActiveCallsResponse,
+  CallDetail,
+  CallFilters,
   CallLogsResponse,
   DataEnvelope,
   Did,
   DidChange,
   DirectoryUser,
   Extension,
+  ExtensionStatusResponse,
   ExtensionChange,
   LoginResponse,
   MeResponse,
@@ -50,6 +53,22 @@ export interface LiveApi {
   activeCalls(): Promise<ActiveCallsResponse>;
   recentCalls(perPage?: number): Promise<CallLogsResponse>;
   statistics(): Promise<StatisticsResponse>;
+  /** The extensions board's snapshot (on load, on resync, while polling). */
+  extensionStatus(): Promise<ExtensionStatusResponse>;
+  /** The call history: filtered and paginated, newest first. */
+  callLogs(filters: CallFilters): Promise<CallLogsResponse>;
+  /** One call with its timeline and provider records. */
+  callDetail(callId: string): Promise<CallDetail>;
+}
+
+/** `?status=…&page=…` from the filters that are set, in the REST API's own names. */
+export function filtersQuery(filters: CallFilters): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(filters)) {
+    if (value !== undefined && value !== null && value !== "") params.set(name, String(value));
+  }
+  const query = params.toString();
+  return query ? `?${query}` : "";
 }
 
 /**
@@ -137,6 +156,9 @@ export function createApi(
     recentCalls: (perPage = 10) =>
       request<CallLogsResponse>("GET", `/call-logs?per_page=${encodeURIComponent(perPage)}`),
     statistics: () => request<StatisticsResponse>("GET", "/call-logs/statistics"),
+    extensionStatus: () => request<ExtensionStatusResponse>("GET", "/extensions/status"),
+    callLogs: (filters) => request<CallLogsResponse>("GET", `/call-logs${filtersQuery(filters)}`),
+    callDetail: (callId) => data<CallDetail>("GET", `/call-logs/${encodeURIComponent(callId)}`),
 
     organization: () => data<OrganizationSettings>("GET", "/organization"),
     rotateWebhookSecret: () => data<OrganizationWithSecret>("POST", "/organization/webhook-secret"),

@@ -1,6 +1,6 @@
 // The dashboard's pages and the header navigation between them (pure).
 
-export type Page = "live" | "settings";
+export type Page = "live" | "history" | "settings";
 
 export interface NavItem {
   page: Page;
@@ -14,6 +14,7 @@ export interface NavItem {
 /** In header order. A new page (History, …) is one more entry here and a view in Dashboard. */
 export const NAV_ITEMS: readonly NavItem[] = [
   { page: "live", path: "/", label: "Live", testId: "nav-live", adminOnly: false },
+  { page: "history", path: "/history", label: "History", testId: "nav-history", adminOnly: false },
   { page: "settings", path: "/settings", label: "Settings", testId: "nav-settings", adminOnly: true },
 ];
 

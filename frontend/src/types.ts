@@ -35,6 +35,12 @@ export interface RealtimeConfig {
   user_auth_endpoint?: string | null;
 }
 
+/** Our call states (docs/call-states.md): three active, four final. */
+export type CallStatus = "initiated" | "ringing" | "answered" | "completed" | "busy" | "no_answer" | "failed";
+export type ActiveCallStatus = "initiated" | "ringing" | "answered";
+export type EndedCallStatus = "completed" | "busy" | "no_answer" | "failed";
+export type CallDirection = "inbound" | "outbound";
+
 export interface AnsweredBy {
   id: number | string;
   name: string;
@@ -52,8 +58,10 @@ export interface CallLog {
   extension_id: number | string | null;
   extension: { id: number | string; number: string } | null;
   answered_by: AnsweredBy | null;
-  status: string;
+  status: CallStatus;
   initiated_at: string | null;
+  /** When the provider reported it ringing; null if it never did (or before). */
+  ringing_at?: string | null;
   answered_at: string | null;
   ended_at: string | null;
   duration: number | null;
@@ -70,9 +78,49 @@ export interface ActiveCallsResponse {
   seq?: number;
 }
 
+export interface PageMeta {
+  page: number;
+  per_page: number;
+  total: number;
+  last_page: number;
+}
+
 export interface CallLogsResponse {
   data: CallLog[];
-  meta?: Record<string, unknown>;
+  meta?: PageMeta;
+}
+
+/** GET /call-logs: the REST API's own filter names, as kept in the history page's URL. */
+export interface CallFilters {
+  status?: CallStatus;
+  direction?: CallDirection;
+  /** YYYY-MM-DD (UTC), inclusive. */
+  from?: string;
+  /** YYYY-MM-DD (UTC), inclusive. */
+  to?: string;
+  /** Part of the caller's or the dialled number. */
+  search?: string;
+  extension_id?: number;
+  page?: number;
+  per_page?: number;
+}
+
+/** One step of a call's life: each state it entered, with when. */
+export interface TimelineEntry {
+  status: CallStatus;
+  at: string;
+}
+
+export interface ProviderRecord {
+  kind: string;
+  received_at: string;
+  body: Record<string, unknown>;
+}
+
+/** GET /call-logs/{call_id}. */
+export interface CallDetail extends CallLog {
+  timeline: TimelineEntry[];
+  provider_records: ProviderRecord[];
 }
 
 export interface Statistics {
@@ -83,6 +131,24 @@ export interface Statistics {
   missed: number;
   average_duration: number | null;
   longest_wait: number | null;
+  /** Today's 24 UTC hours, 0 to 23, each with its calls begun then. */
+  per_hour?: HourFigures[];
+  /** Today's answered calls by seconds from arrival to answer; the last bucket's `le` is null (longer). */
+  time_to_answer?: AnswerTimeBucket[];
+}
+
+export interface HourFigures {
+  /** 0-23, UTC. */
+  hour: number;
+  total: number;
+  answered: number;
+  missed: number;
+}
+
+export interface AnswerTimeBucket {
+  /** Upper bound in seconds (inclusive); null: longer than the previous bucket. */
+  le: number | null;
+  count: number;
 }
 
 export interface StatisticsResponse {
@@ -130,8 +196,20 @@ export interface CallEndedPayload {
   duration?: number | null;
 }
 
+/** Ringing, on presence-org.{id} and (when routed to one) private-extension.{id}. */
+export interface CallRingingPayload {
+  event_id?: string;
+  /** The organization's event sequence number: 1, 2, 3… in commit order. */
+  seq?: number;
+  call_id: string;
+  status?: "ringing";
+  ringing_at?: string | null;
+  extension_id?: number | string | null;
+}
+
 export type CallEvent =
   | { name: "call.initiated"; payload: CallInitiatedPayload }
+  | { name: "call.ringing"; payload: CallRingingPayload }
   | { name: "call.answered"; payload: CallAnsweredPayload }
   | { name: "call.ended"; payload: CallEndedPayload };
 
@@ -146,6 +224,38 @@ export interface SyncPayload {
   /** Seconds until the next `sync` (10). */
   interval?: number;
   server_time?: string;
+}
+
+// ---------- the extensions board: GET /extensions/status ----------
+
+export type ExtensionState = "offline" | "available" | "ringing" | "on-call";
+
+/** The call that makes an extension ringing or on a call. */
+export interface ExtensionCall {
+  call_id: string;
+  status: ActiveCallStatus;
+  direction: string;
+  from_number: string;
+  to_number: string;
+  /** When the extension entered its state: ringing_at (or initiated_at), or answered_at. */
+  since: string;
+}
+
+export interface ExtensionStatus {
+  id: number;
+  number: string;
+  user: { id: number; name: string } | null;
+  state: ExtensionState;
+  /** Whether its user is signed in anywhere (on the organization's presence channel); null: unknown. */
+  online: boolean | null;
+  call: ExtensionCall | null;
+}
+
+export interface ExtensionStatusResponse {
+  /** By number. */
+  data: ExtensionStatus[];
+  server_time: string;
+  seq: number;
 }
 
 // ---------- directory (admin settings): /organization, /users, /extensions, /dids ----------
