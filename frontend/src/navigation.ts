@@ -1,4 +1,4 @@
-// The page's path, kept in the History API: navigate() pushes, Back/Forward (popstate) are followed.
+// The page's location, kept in the History API: navigate() pushes, Back/Forward (popstate) are followed.
 
 import { useSyncExternalStore } from "react";
 
@@ -11,9 +11,12 @@ export interface HistoryWindow {
 }
 
 export interface Router {
+  /** The pathname, without query or hash. */
   path(): string;
+  /** The query, "?a=1" or "". */
+  search(): string;
   subscribe(listener: () => void): () => void;
-  /** Push `path` (unless already there) and tell the subscribers. */
+  /** Push `path` (a path with an optional query and hash; unless already there) and tell the subscribers. */
   navigate(path: string): void;
 }
 
@@ -24,6 +27,7 @@ export function createRouter(win: HistoryWindow): Router {
   };
   return {
     path: () => win.location.pathname,
+    search: () => win.location.search,
     subscribe(listener) {
       if (listeners.size === 0) win.addEventListener("popstate", notify);
       listeners.add(listener);
@@ -42,11 +46,21 @@ export function createRouter(win: HistoryWindow): Router {
   };
 }
 
-const noWindow: Router = { path: () => "/", subscribe: () => () => undefined, navigate: () => undefined };
+const noWindow: Router = {
+  path: () => "/",
+  search: () => "",
+  subscribe: () => () => undefined,
+  navigate: () => undefined,
+};
 
 export const router: Router = typeof window === "undefined" ? noWindow : createRouter(window);
 
 /** The current pathname; re-renders on navigate() and Back/Forward. */
 export function usePathname(r: Router = router): string {
   return useSyncExternalStore(r.subscribe, r.path, r.path);
+}
+
+/** The current query ("?status=completed" or ""); re-renders on navigate() and Back/Forward. */
+export function useSearch(r: Router = router): string {
+  return useSyncExternalStore(r.subscribe, r.search, r.search);
 }
