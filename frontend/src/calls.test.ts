@@ -15,7 +15,7 @@ import {
   type CallsAction,
   type CallsState,
 } from "./calls";
-import type { CallEvent, CallLog } from "./types";
+import type { CallEvent, CallLog, CallStatus, EndedCallStatus } from "./types";
 
 const T0 = Date.parse("2025-01-01T10:00:00.000Z");
 
@@ -48,7 +48,14 @@ function answered(callId: string, eventId: string, at = "2025-01-01T10:00:05.000
   };
 }
 
-function ended(callId: string, eventId: string, status = "completed"): CallEvent {
+function ringing(callId: string, eventId: string, at = "2025-01-01T10:00:02.000Z", extensionId: number | null = 3): CallEvent {
+  return {
+    name: "call.ringing",
+    payload: { event_id: eventId, call_id: callId, status: "ringing", ringing_at: at, extension_id: extensionId },
+  };
+}
+
+function ended(callId: string, eventId: string, status: EndedCallStatus = "completed"): CallEvent {
   return {
     name: "call.ended",
     payload: {
@@ -61,7 +68,7 @@ function ended(callId: string, eventId: string, status = "completed"): CallEvent
   };
 }
 
-function log(callId: string, status: string, extra: Partial<CallLog> = {}): CallLog {
+function log(callId: string, status: CallStatus, extra: Partial<CallLog> = {}): CallLog {
   return {
     id: callId.length,
     call_id: callId,
@@ -160,6 +167,42 @@ describe("events", () => {
   });
 });
 
+describe("ringing", () => {
+  it("turns an initiated call ringing, with when and at which extension", () => {
+    const s = run([ev(initiated("c1", "e1")), ev(ringing("c1", "e2"))]);
+    expect(s.calls.c1).toMatchObject({
+      status: "ringing",
+      ringing_at: "2025-01-01T10:00:02.000Z",
+      extension_id: 3,
+      from_number: "+15550001",
+    });
+    expect(s.eventsApplied).toBe(2);
+    expect(liveStats(s, T0 + 10_000)).toEqual({ active: 1, ringing: 1, longestWait: 10 });
+  });
+
+  it("before its initiated: the call shows ringing, and initiated fills in without downgrading", () => {
+    const s = run([ev(ringing("c1", "e2")), ev(initiated("c1", "e1"))]);
+    expect(s.calls.c1).toMatchObject({ status: "ringing", from_number: "+15550001", ringing_at: "2025-01-01T10:00:02.000Z" });
+  });
+
+  it("never downgrades an answered call, but still records when it rang", () => {
+    const s = run([ev(initiated("c1", "e1")), ev(answered("c1", "e3")), ev(ringing("c1", "e2", undefined, null))]);
+    expect(s.calls.c1).toMatchObject({ status: "answered", ringing_at: "2025-01-01T10:00:02.000Z", extension_id: 3 });
+  });
+
+  it("does not resurrect an ended call", () => {
+    const s = run([ev(initiated("c1", "e1")), ev(ended("c1", "e3")), ev(ringing("c1", "e2"))]);
+    expect(s.calls.c1!.status).toBe("completed");
+    const later = run([{ type: "prune", now: T0 + ENDED_LINGER_MS }, ev(ringing("c1", "e9"))], s);
+    expect(later.calls.c1).toBeUndefined();
+  });
+
+  it("a snapshot carries ringing_at", () => {
+    const s = run([{ type: "snapshot", now: T0, calls: [log("a", "ringing", { ringing_at: "2025-01-01T10:00:01.000Z" })] }]);
+    expect(s.calls.a).toMatchObject({ status: "ringing", ringing_at: "2025-01-01T10:00:01.000Z" });
+  });
+});
+
 describe("out of order", () => {
   it("answered before initiated creates the call, then initiated fills in without downgrading", () => {
     const a = run([ev(answered("c1", "e2"))]);
@@ -187,16 +230,18 @@ describe("out of order", () => {
   });
 
   it("ended keeps its status (no_answer, busy, failed)", () => {
-    for (const status of ["no_answer", "busy", "failed", "canceled"]) {
+    for (const status of ["no_answer", "busy", "failed"] as const) {
       const s = run([ev(initiated("c1", "e1")), ev(ended("c1", "e2", status))]);
       expect(s.calls.c1!.status).toBe(status);
     }
   });
 
-  it("ended with a bogus active status is treated as completed", () => {
-    const s = run([ev(initiated("c1", "e1")), ev(ended("c1", "e2", "answered"))]);
-    expect(s.calls.c1!.status).toBe("completed");
-    expect(activeCalls(s)).toEqual([]);
+  it("ended with an active or unknown status (from the wire) is treated as completed", () => {
+    for (const status of ["answered", "canceled"]) {
+      const s = run([ev(initiated("c1", "e1")), ev(ended("c1", "e2", status as EndedCallStatus))]);
+      expect(s.calls.c1!.status).toBe("completed");
+      expect(activeCalls(s)).toEqual([]);
+    }
   });
 });
 

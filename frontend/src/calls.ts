@@ -13,7 +13,7 @@
 //   it are upserted (unless tombstoned), locally active calls absent from it are
 //   dropped (and tombstoned).
 
-import type { AnsweredBy, CallEvent, CallLog } from "./types";
+import type { ActiveCallStatus, AnsweredBy, CallEvent, CallLog, CallStatus, EndedCallStatus } from "./types";
 
 export const ENDED_LINGER_MS = 3000;
 /** How long tombstones are kept (late duplicates arrive within seconds). */
@@ -24,13 +24,21 @@ export const TOMBSTONE_TTL_MS = 30 * 60 * 1000;
  */
 export const SEEN_GENERATION_SIZE = 1000;
 
-export const ACTIVE_STATUSES: readonly string[] = ["initiated", "ringing", "answered"];
+export const ACTIVE_STATUSES: readonly ActiveCallStatus[] = ["initiated", "ringing", "answered"];
+export const ENDED_STATUSES: readonly EndedCallStatus[] = ["completed", "busy", "no_answer", "failed"];
 
-export function isActiveStatus(status: string): boolean {
-  return ACTIVE_STATUSES.includes(status);
+/** Not over yet: initiated, ringing or answered. */
+export function isActiveStatus(status: string | null | undefined): status is ActiveCallStatus {
+  return (ACTIVE_STATUSES as readonly string[]).includes(status ?? "");
 }
 
-export function isWaitingStatus(status: string): boolean {
+/** One of the four final states. */
+export function isEndedStatus(status: string | null | undefined): status is EndedCallStatus {
+  return (ENDED_STATUSES as readonly string[]).includes(status ?? "");
+}
+
+/** Waiting for someone to answer: initiated or ringing. */
+export function isWaitingStatus(status: string | null | undefined): status is "initiated" | "ringing" {
   return status === "initiated" || status === "ringing";
 }
 
@@ -44,8 +52,10 @@ export interface CallEntry {
   extension_id: number | string | null;
   extension_number: string | null;
   answered_by: AnsweredBy | null;
-  status: string;
+  status: CallStatus;
   initiated_at: string | null;
+  /** When the provider reported it ringing; null if it has not (or the server predates it). */
+  ringing_at: string | null;
   answered_at: string | null;
   ended_at: string | null;
   duration: number | null;
@@ -96,10 +106,11 @@ export function initialCallsState(): CallsState {
   };
 }
 
-const STATUS_RANK: Record<string, number> = { initiated: 0, ringing: 1, answered: 2 };
+const STATUS_RANK: Record<ActiveCallStatus, number> = { initiated: 0, ringing: 1, answered: 2 };
 
-function rank(status: string): number {
-  return STATUS_RANK[status] ?? 3;
+/** How far along a call is: initiated < ringing < answered < ended. */
+function rank(status: CallStatus): number {
+  return isActiveStatus(status) ? STATUS_RANK[status] : 3;
 }
 
 function emptyEntry(callId: string): CallEntry {
@@ -115,6 +126,7 @@ function emptyEntry(callId: string): CallEntry {
     answered_by: null,
     status: "initiated",
     initiated_at: null,
+    ringing_at: null,
     answered_at: null,
     ended_at: null,
     duration: null,
@@ -175,7 +187,7 @@ function applyEvent(state: CallsState, event: CallEvent, now: number): CallsStat
       const p = event.payload;
       const prev = existing ?? emptyEntry(callId);
       const status = existing ? prev.status : "initiated";
-      const incoming = p.status && isActiveStatus(p.status) ? p.status : "initiated";
+      const incoming = isActiveStatus(p.status) ? p.status : "initiated";
       const entry: CallEntry = {
         ...prev,
         from_number: pick(p.from_number, prev.from_number),
@@ -184,6 +196,19 @@ function applyEvent(state: CallsState, event: CallEvent, now: number): CallsStat
         initiated_at: pick(p.initiated_at, prev.initiated_at),
         // Never downgrade (an `answered` may have arrived first).
         status: rank(incoming) > rank(status) ? incoming : status,
+      };
+      return { ...base, calls: withCall(state, entry) };
+    }
+    case "call.ringing": {
+      if (tombstoned || (existing && existing.endedAt !== null)) return base;
+      const p = event.payload;
+      const prev = existing ?? emptyEntry(callId);
+      const entry: CallEntry = {
+        ...prev,
+        // Ringing unless it is further along already (an `answered` overtook it).
+        status: rank(prev.status) > rank("ringing") ? prev.status : "ringing",
+        ringing_at: pick(p.ringing_at, prev.ringing_at),
+        extension_id: pick(p.extension_id, prev.extension_id),
       };
       return { ...base, calls: withCall(state, entry) };
     }
@@ -209,7 +234,8 @@ function applyEvent(state: CallsState, event: CallEvent, now: number): CallsStat
         // Unknown (or already ended) call: remember it ended, nothing to show.
         return { ...base, tombstones };
       }
-      const status = p.status && !isActiveStatus(p.status) ? p.status : "completed";
+      // A final state we do not know (or an active one) reads as completed.
+      const status: EndedCallStatus = isEndedStatus(p.status) ? p.status : "completed";
       const entry: CallEntry = {
         ...existing,
         status,
@@ -242,6 +268,7 @@ function entryFromLog(log: CallLog, prev: CallEntry | undefined): CallEntry {
     answered_by: answeredBy,
     status,
     initiated_at: log.initiated_at ?? base.initiated_at,
+    ringing_at: log.ringing_at ?? base.ringing_at,
     answered_at: log.answered_at ?? base.answered_at,
     ended_at: log.ended_at ?? base.ended_at,
     duration: log.duration ?? base.duration,

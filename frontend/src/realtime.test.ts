@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { channelName, resolveWsHost } from "./realtime";
+import { CALL_EVENT_NAMES, channelName, resolveWsHost } from "./realtime";
 import type { RealtimeConfig } from "./types";
 
 const config: RealtimeConfig = {
@@ -21,5 +21,9 @@ describe("realtime helpers", () => {
     expect(resolveWsHost({ ...config, ws_host: "" }, "page.host")).toBe("page.host");
     expect(resolveWsHost({ ...config, ws_host: null }, "page.host")).toBe("page.host");
     expect(resolveWsHost({ ...config, ws_host: "  " }, "page.host")).toBe("page.host");
+  });
+
+  it("listens to the four call events, ringing included", () => {
+    expect([...CALL_EVENT_NAMES].sort()).toEqual(["call.answered", "call.ended", "call.initiated", "call.ringing"]);
   });
 });

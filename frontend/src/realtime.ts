@@ -3,7 +3,7 @@
 
 import Echo from "laravel-echo";
 import Pusher from "pusher-js";
-import type { CallEvent, Member, RealtimeConfig, SyncPayload } from "./types";
+import type { CallEvent, CallEventName, Member, RealtimeConfig, SyncPayload } from "./types";
 import type { SocketControl } from "./connection";
 
 export interface RealtimeHandlers {
@@ -35,6 +35,9 @@ export type RealtimeFactory = (
   organizationId: string | number,
   handlers: RealtimeHandlers,
 ) => RealtimeHandle;
+
+/** The call events the page applies, as published on the organization's channel. */
+export const CALL_EVENT_NAMES: readonly CallEventName[] = ["call.initiated", "call.ringing", "call.answered", "call.ended"];
 
 export function channelName(organizationId: string | number): string {
   return `org.${organizationId}`;
@@ -68,7 +71,7 @@ export const connectRealtime: RealtimeFactory = (config, token, organizationId, 
   });
 
   const name = channelName(organizationId);
-  echo
+  const channel = echo
     .join(name)
     .here((members: Member[]) => {
       isSubscribed = true;
@@ -77,16 +80,13 @@ export const connectRealtime: RealtimeFactory = (config, token, organizationId, 
     })
     .joining((member: Member) => handlers.onJoining(member))
     .leaving((member: Member) => handlers.onLeaving(member))
-    .listen(".call.initiated", (payload: CallEvent["payload"]) =>
-      handlers.onEvent({ name: "call.initiated", payload } as CallEvent),
-    )
-    .listen(".call.answered", (payload: CallEvent["payload"]) =>
-      handlers.onEvent({ name: "call.answered", payload } as CallEvent),
-    )
-    .listen(".call.ended", (payload: CallEvent["payload"]) =>
-      handlers.onEvent({ name: "call.ended", payload } as CallEvent),
-    )
     .listen(".sync", (payload: SyncPayload) => handlers.onSync(payload));
+  for (const event of CALL_EVENT_NAMES) {
+    // Broadcast under their own names (no namespace): hence the leading dot.
+    channel.listen(`.${event}`, (payload: CallEvent["payload"]) =>
+      handlers.onEvent({ name: event, payload } as CallEvent),
+    );
+  }
 
   return {
     socket: {

@@ -171,7 +171,8 @@ export interface CallInitiatedPayload {
   from_number?: string | null;
   to_number?: string | null;
   did_id?: number | string | null;
-  status?: string;
+  /** "initiated" (the page never downgrades a call further along). */
+  status?: ActiveCallStatus;
   initiated_at?: string | null;
 }
 
@@ -180,7 +181,7 @@ export interface CallAnsweredPayload {
   /** The organization's event sequence number: 1, 2, 3… in commit order. */
   seq?: number;
   call_id: string;
-  status?: string;
+  status?: "answered";
   answered_at?: string | null;
   extension_id?: number | string | null;
   answered_by?: AnsweredBy | null;
@@ -191,7 +192,7 @@ export interface CallEndedPayload {
   /** The organization's event sequence number: 1, 2, 3… in commit order. */
   seq?: number;
   call_id: string;
-  status?: string;
+  status?: EndedCallStatus;
   ended_at?: string | null;
   duration?: number | null;
 }
