@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError, type LiveApi } from "./api";
 import { DashboardController } from "./controller";
 import type { RealtimeHandlers } from "./realtime";
-import type { CallEvent, CallLog, SyncPayload } from "./types";
+import type { CallEvent, CallLog, CallStatus, ExtensionStatus, ExtensionStatusResponse, SyncPayload } from "./types";
 
-function log(callId: string, status: string): CallLog {
+function log(callId: string, status: CallStatus): CallLog {
   return {
     id: 1,
     call_id: callId,
@@ -23,6 +23,10 @@ function log(callId: string, status: string): CallLog {
     duration: null,
     recording_url: null,
   };
+}
+
+function extension(id: number, number: string, online: boolean | null = true): ExtensionStatus {
+  return { id, number, user: { id: id * 10, name: `User ${number}` }, state: online ? "available" : "offline", online, call: null };
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
@@ -63,6 +67,12 @@ function makeApi(overrides: Partial<LiveApi> = {}): LiveApi & { calls: string[] 
         server_time: "2025-01-01T00:00:10.000Z",
       };
     },
+    extensionStatus: async () => {
+      calls.push("extensions");
+      return { data: [extension(1, "101")], server_time: "2025-01-01T00:00:10.000Z", seq: 0 };
+    },
+    callLogs: vi.fn(),
+    callDetail: vi.fn(),
     ...overrides,
   };
   return Object.assign(api, { calls });
@@ -198,6 +208,105 @@ describe("DashboardController", () => {
     await flush();
     expect(h.state().connection.state).toBe("live");
     expect(h.state().calls.snapshotsApplied).toBe(3);
+  });
+
+  it("reads the extensions on start, before the socket is up, and again on every resync", async () => {
+    const api = makeApi();
+    const h = setup(api);
+    await h.controller.start();
+    await flush();
+    expect(api.calls).toEqual(["extensions"]);
+    expect(h.state().extensions.map((e) => e.number)).toEqual(["101"]);
+    h.handlers().onStateChange({ previous: "connecting", current: "connected" });
+    await flush();
+    expect(api.calls.filter((c) => c === "extensions")).toHaveLength(2);
+    expect(h.state().connection.state).toBe("live");
+  });
+
+  it("reads the extensions on every poll while down", async () => {
+    const api = makeApi();
+    const h = setup(api);
+    await h.controller.start();
+    h.handlers().onStateChange({ previous: "connecting", current: "connected" });
+    await flush();
+    api.calls.length = 0;
+    h.handlers().onStateChange({ previous: "connected", current: "unavailable" });
+    await flush();
+    expect(h.state().connection.state).toBe("polling");
+    expect(api.calls.filter((c) => c === "extensions")).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(5_000); // POLL_INTERVAL_MS; the retry is due at once (random() is 0)
+    expect(api.calls.filter((c) => c === "extensions").length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("keeps the newest extension snapshot when an older answer comes in late", async () => {
+    const answers: Array<ReturnType<typeof deferred<ExtensionStatusResponse>>> = [];
+    const api = makeApi({
+      extensionStatus: () => {
+        const answer = deferred<ExtensionStatusResponse>();
+        answers.push(answer);
+        return answer.promise;
+      },
+    });
+    const h = setup(api);
+    await h.controller.start();
+    h.handlers().onStateChange({ previous: "connecting", current: "connected" });
+    await flush();
+    expect(answers).toHaveLength(2);
+    answers[1]!.resolve({ data: [extension(1, "101", false)], server_time: "2025-01-01T00:00:10.000Z", seq: 0 });
+    await flush();
+    answers[0]!.resolve({ data: [extension(1, "101", true)], server_time: "2025-01-01T00:00:09.000Z", seq: 0 });
+    await flush();
+    expect(h.state().extensions[0]!.online).toBe(false);
+  });
+
+  it("signs out when the extensions answer 401", async () => {
+    const api = makeApi({
+      extensionStatus: async () => {
+        throw new ApiError(401, "Unauthenticated");
+      },
+    });
+    const h = setup(api);
+    await h.controller.start();
+    await flush();
+    expect(h.onUnauthorized).toHaveBeenCalled();
+  });
+
+  it("applies call.ringing live, without reading a snapshot or the recent calls", async () => {
+    const api = makeApi();
+    const h = setup(api);
+    await h.controller.start();
+    h.handlers().onStateChange({ previous: "connecting", current: "connected" });
+    await flush();
+    h.handlers().onEvent(initiated("r", "e1"));
+    api.calls.length = 0;
+    h.handlers().onEvent({
+      name: "call.ringing",
+      payload: { event_id: "e2", call_id: "r", status: "ringing", ringing_at: "2025-01-01T00:00:06.000Z", extension_id: 1 },
+    });
+    expect(h.state().calls.calls.r).toMatchObject({ status: "ringing", extension_id: 1 });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(api.calls).toEqual([]);
+  });
+
+  it("lists the recent calls by the time they show, newest first", async () => {
+    const at = (callId: string, initiatedAt: string, endedAt: string | null): CallLog => ({
+      ...log(callId, endedAt ? "completed" : "answered"),
+      initiated_at: initiatedAt,
+      ended_at: endedAt,
+    });
+    const api = makeApi({
+      recentCalls: async () => ({
+        data: [
+          at("short", "2025-01-01T00:00:05.000Z", "2025-01-01T00:00:06.000Z"),
+          at("long", "2025-01-01T00:00:01.000Z", "2025-01-01T00:00:09.000Z"),
+        ],
+      }),
+    });
+    const h = setup(api);
+    await h.controller.start();
+    h.handlers().onStateChange({ previous: "connecting", current: "connected" });
+    await flush();
+    expect(h.state().recent.map((c) => c.call_id)).toEqual(["long", "short"]);
   });
 
   it("keeps presence members deduplicated", async () => {

@@ -15,8 +15,17 @@ import { clockOffsetMs } from "./format";
 import { Freshness } from "./freshness";
 import { membersReducer, type MembersAction } from "./members";
 import type { RealtimeFactory, RealtimeHandle } from "./realtime";
+import { newestShownFirst } from "./recent";
 import { createStore, type Store } from "./store";
-import type { ActiveCallsResponse, CallEvent, CallLog, Member, Statistics, SyncPayload } from "./types";
+import type {
+  ActiveCallsResponse,
+  CallEvent,
+  CallLog,
+  ExtensionStatus,
+  Member,
+  Statistics,
+  SyncPayload,
+} from "./types";
 
 export const STATS_REFRESH_MS = 10_000;
 export const PRUNE_INTERVAL_MS = 250;
@@ -41,6 +50,12 @@ export interface DeliveryState {
 export interface DashboardState {
   calls: CallsState;
   members: Member[];
+  /**
+   * GET /extensions/status: every extension of the organization, read on start, on each
+   * resync and each poll. Its live state is derived from the calls and the members (board.ts).
+   */
+  extensions: ExtensionStatus[];
+  /** The latest calls, newest shown time first (recent.ts). */
   recent: CallLog[];
   stats: Statistics | null;
   /** server clock - local clock (ms), from the last snapshot. */
@@ -77,6 +92,7 @@ export function initialDashboardState(): DashboardState {
   return {
     calls: initialCallsState(),
     members: [],
+    extensions: [],
     recent: [],
     stats: null,
     clockOffsetMs: 0,
@@ -105,6 +121,9 @@ export class DashboardController {
   private catchUpFailures = 0;
   private timers: unknown[] = [];
   private endedRefreshTimer: unknown = null;
+  /** Extension snapshots asked for, and the newest one applied (an older answer arriving late is dropped). */
+  private extensionsAsked = 0;
+  private extensionsApplied = 0;
   private stopped = false;
 
   constructor(options: ControllerOptions) {
@@ -119,6 +138,8 @@ export class DashboardController {
   }
 
   async start(): Promise<void> {
+    // The board's rows as soon as possible, before the socket is up.
+    void this.refreshExtensions();
     let config;
     try {
       config = await this.opts.api.realtimeConfig();
@@ -305,7 +326,19 @@ export class DashboardController {
     try {
       const res = await this.opts.api.recentCalls(RECENT_LIMIT);
       if (this.stopped) return;
-      this.store.set((s) => ({ ...s, recent: (res.data ?? []).slice(0, RECENT_LIMIT) }));
+      this.store.set((s) => ({ ...s, recent: newestShownFirst(res.data ?? []).slice(0, RECENT_LIMIT) }));
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private async refreshExtensions(): Promise<void> {
+    const asked = ++this.extensionsAsked;
+    try {
+      const res = await this.opts.api.extensionStatus();
+      if (this.stopped || asked < this.extensionsApplied) return;
+      this.extensionsApplied = asked;
+      this.store.set((s) => ({ ...s, extensions: res.data ?? [] }));
     } catch (err) {
       this.fail(err);
     }
@@ -332,6 +365,7 @@ export class DashboardController {
     this.buffering = true;
     const recent = this.refreshRecent();
     const stats = this.refreshStats();
+    const extensions = this.refreshExtensions();
     try {
       // Subscribed first, then the snapshot: every event after the snapshot is then buffered.
       await this.realtime?.subscribed(SUBSCRIBE_TIMEOUT_MS);
@@ -349,7 +383,7 @@ export class DashboardController {
     } finally {
       if (this.resyncInFlight === run) this.resyncInFlight = null;
     }
-    await Promise.all([recent, stats]);
+    await Promise.all([recent, stats, extensions]);
   }
 
   /** Re-read the snapshot while live: after a gap, or when events lag behind a sync. */
@@ -384,6 +418,7 @@ export class DashboardController {
   /** While the socket is down. */
   private async poll(stillWanted: () => boolean): Promise<void> {
     const recent = this.refreshRecent();
+    const extensions = this.refreshExtensions();
     try {
       const active = await this.opts.api.activeCalls();
       if (!this.stopped && stillWanted()) this.applySnapshot(active);
@@ -391,7 +426,7 @@ export class DashboardController {
       this.fail(err);
       throw err;
     }
-    await recent;
+    await Promise.all([recent, extensions]);
   }
 }
 
