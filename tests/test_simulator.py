@@ -58,4 +58,4 @@ async def test_simulated_calls_live_whole_lives(database: Database, backend: tup
     assert set(statuses) <= {"completed", "busy", "no_answer", "failed"}
     assert statuses.get("completed", 0) > 10  # a 72 % answer rate, with seed 7
     answered = statuses.get("completed", 0)
-    assert events == 30 * 2 + answered  # initiated and ended for all, answered for those answered
+    assert events == 30 * 3 + answered  # initiated, ringing and ended for all, answered for those answered

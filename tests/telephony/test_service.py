@@ -79,28 +79,32 @@ async def call(database: Database, call_id: str) -> CallLog:
         return (await session.execute(select(CallLog).where(CallLog.call_id == call_id))).scalar_one()
 
 
-async def test_a_full_lifecycle_broadcasts_the_seeds_payloads(database: Database, world: World, acme: Provider) -> None:
+async def test_a_full_lifecycle_broadcasts_the_seeds_payloads_and_ringing(
+    database: Database, world: World, acme: Provider
+) -> None:
     did = world.acme.did_numbers[0]  # routed to extension 101, whose user is Acme Admin
     assert (await acme.initiated("c1", did)).events == ("call.initiated",)
-    assert (await acme.status("c1", "ringing", T0 + 1)).events == ()
+    assert (await acme.status("c1", "ringing", T0 + 1)).events == ("call.ringing",)
     answered = await acme.status("c1", "in-progress", T0 + 5, answerTime=(T0 + 5) * 1000)
     assert answered.events == ("call.answered",)
     ended = await acme.status("c1", "completed", T0 + 65, answerTime=(T0 + 5) * 1000, endTime=(T0 + 65) * 1000)
     assert (ended.outcome, ended.status, ended.events) == (Outcome.APPLIED, "completed", ("call.ended",))
 
     events = await outbox(database)
-    assert [event.name for event in events] == ["call.initiated", "call.answered", "call.ended"]
+    assert [event.name for event in events] == ["call.initiated", "call.ringing", "call.answered", "call.ended"]
     org_channel, ext_channel = f"presence-org.{world.acme.id}", f"private-extension.{world.acme.extension_ids[0]}"
     assert [event.channels for event in events] == [
         [org_channel],
         [org_channel, ext_channel],
         [org_channel, ext_channel],
+        [org_channel, ext_channel],
     ]
-    initiated, answered_event, ended_event = (dict(event.payload) for event in events)
-    assert all(isinstance(payload.pop("event_id"), str) for payload in (initiated, answered_event, ended_event))
+    payloads = [dict(event.payload) for event in events]
+    assert all(isinstance(payload.pop("event_id"), str) for payload in payloads)
     # Beside the seed's fields: the organization's sequence number, counting from 1 in commit order.
-    assert [payload.pop("seq") for payload in (initiated, answered_event, ended_event)] == [1, 2, 3]
-    assert [event.seq for event in events] == [1, 2, 3]
+    assert [payload.pop("seq") for payload in payloads] == [1, 2, 3, 4]
+    assert [event.seq for event in events] == [1, 2, 3, 4]
+    initiated, ringing, answered_event, ended_event = payloads
     assert initiated == {
         "call_id": "c1",
         "from_number": "+15551234567",
@@ -108,6 +112,12 @@ async def test_a_full_lifecycle_broadcasts_the_seeds_payloads(database: Database
         "did_id": world.acme.did_ids[0],
         "status": "initiated",
         "initiated_at": "2027-01-15T08:00:00.000Z",
+    }
+    assert ringing == {
+        "call_id": "c1",
+        "status": "ringing",
+        "ringing_at": "2027-01-15T08:00:01.000Z",
+        "extension_id": world.acme.extension_ids[0],
     }
     assert answered_event == {
         "call_id": "c1",
@@ -124,6 +134,44 @@ async def test_a_full_lifecycle_broadcasts_the_seeds_payloads(database: Database
     }
     row = await call(database, "c1")
     assert (row.status, row.duration, row.organization_id) == ("completed", 60, world.acme.id)
+    assert row.ringing_at is not None
+    assert row.ringing_at.timestamp() == T0 + 1
+
+
+async def test_ringing_without_an_extension_goes_to_the_organization_only(
+    database: Database, world: World, acme: Provider
+) -> None:
+    await acme.initiated("c1", world.acme.did_numbers[1])  # a number routed to no extension
+    assert (await acme.status("c1", "ringing", T0 + 2)).events == ("call.ringing",)
+    ringing = (await outbox(database))[-1]
+    assert ringing.channels == [f"presence-org.{world.acme.id}"]
+    assert (ringing.payload["extension_id"], ringing.payload["ringing_at"]) == (None, "2027-01-15T08:00:02.000Z")
+
+
+async def test_ringing_for_a_call_never_seen_creates_it_then_rings(
+    database: Database, world: World, acme: Provider
+) -> None:
+    result = await acme.status("c5", "ringing", T0 + 3, destination=world.acme.did_numbers[0], startTime=T0 * 1000)
+    assert result.events == ("call.initiated", "call.ringing")
+    row = await call(database, "c5")
+    assert (row.status, row.initiated_at.timestamp()) == ("ringing", T0)
+    assert row.ringing_at is not None
+    assert row.ringing_at.timestamp() == T0 + 3
+
+
+async def test_a_ringing_report_dated_before_the_call_rings_when_it_began(
+    database: Database, world: World, acme: Provider
+) -> None:
+    await acme.initiated("c1", world.acme.did_numbers[0], at=T0 + 10)
+    await acme.status("c1", "ringing", T0 + 4)  # a provider clock behind: never ringing before it began
+    row = await call(database, "c1")
+    assert row.ringing_at == row.initiated_at
+
+
+async def test_a_skipped_ringing_is_not_invented(database: Database, world: World, acme: Provider) -> None:
+    await acme.initiated("c1", world.acme.did_numbers[0])
+    assert (await acme.status("c1", "answered", T0 + 4)).events == ("call.answered",)
+    assert (await call(database, "c1")).ringing_at is None
 
 
 async def test_a_duplicate_webhook_changes_nothing(database: Database, world: World, acme: Provider) -> None:
@@ -272,7 +320,11 @@ async def test_racing_webhooks_for_one_call_lose_nothing(database: Database, wor
     )
     assert sum(result.outcome is Outcome.DUPLICATE for result in results) == 2
     names = [event.name for event in await outbox(database)]
-    assert names == ["call.initiated", "call.answered", "call.ended"]
+    # A ringing that lands before the answer rings; after it, it is behind and changes nothing.
+    assert names in (
+        ["call.initiated", "call.answered", "call.ended"],
+        ["call.initiated", "call.ringing", "call.answered", "call.ended"],
+    )
     row = await call(database, "race")
     assert row.status == "completed"
     async with database.session() as session:

@@ -40,7 +40,7 @@ laravel-echo, the call log, the organization's directory, and the provider's web
 
 Every error is `{"error": message, "status": code}` with that HTTP status. Times are UTC,
 ISO 8601 with milliseconds. Live call events travel over the Pusher protocol on
-`presence-org.{id}`: `call.initiated`, `call.answered`, `call.ended`."""
+`presence-org.{id}`: `call.initiated`, `call.ringing`, `call.answered`, `call.ended`."""
 
 
 def _schemas(operations: Sequence[Operation]) -> tuple[dict[Any, Any], dict[str, Any]]:

@@ -33,7 +33,7 @@ class WebhookAnswer(Struct, frozen=True, kw_only=True):
     call_id: str
     call_status: str
     events: list[str]
-    """The broadcasts the report caused (call.initiated, call.answered, call.ended)."""
+    """The broadcasts the report caused (call.initiated, call.ringing, call.answered, call.ended)."""
     reason: str | None
 
 

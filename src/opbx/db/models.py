@@ -130,6 +130,8 @@ class CallLog(Base):
     extension_id: Mapped[int | None] = mapped_column(ForeignKey("extensions.id"))
     status: Mapped[str] = mapped_column(String(16))
     initiated_at: Mapped[datetime]
+    ringing_at: Mapped[datetime | None]
+    """When the provider reported it ringing; None when no ``ringing`` report came."""
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     duration: Mapped[int | None] = mapped_column(Integer)

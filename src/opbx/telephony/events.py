@@ -1,4 +1,5 @@
-"""The broadcast events of the call lifecycle, with exactly the seed's payload fields.
+"""The broadcast events of the call lifecycle: the seed's three with exactly its payload fields,
+and ``call.ringing``, ours.
 
 Contract: ``mission/realtime-websockets.md`` ("Event Schema"). Every payload also carries
 ``event_id`` (a UUID), so a client that receives an event twice (a retried relay, a
@@ -19,6 +20,7 @@ __all__ = [
     "CallEvent",
     "CallEventName",
     "CallInitiated",
+    "CallRinging",
     "extension_channel",
     "iso8601",
     "organization_channel",
@@ -27,6 +29,7 @@ __all__ = [
 
 class CallEventName(StrEnum):
     INITIATED = "call.initiated"
+    RINGING = "call.ringing"
     ANSWERED = "call.answered"
     ENDED = "call.ended"
 
@@ -74,6 +77,27 @@ class CallInitiated:
             "did_id": self.did_id,
             "status": "initiated",
             "initiated_at": iso8601(self.initiated_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CallRinging:
+    """Ours, beside the seed's three: the call rings (at its extension, when it has one)."""
+
+    event_id: str
+    call_id: str
+    ringing_at: datetime
+    extension_id: int | None
+
+    name = CallEventName.RINGING
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "call_id": self.call_id,
+            "status": "ringing",
+            "ringing_at": iso8601(self.ringing_at),
+            "extension_id": self.extension_id,
         }
 
 
@@ -130,4 +154,4 @@ class CallEnded:
         return payload
 
 
-CallEvent = CallInitiated | CallAnswered | CallEnded
+CallEvent = CallInitiated | CallRinging | CallAnswered | CallEnded

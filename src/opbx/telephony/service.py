@@ -39,6 +39,7 @@ from opbx.telephony.events import (
     CallEnded,
     CallEvent,
     CallInitiated,
+    CallRinging,
     extension_channel,
     organization_channel,
 )
@@ -174,9 +175,7 @@ class CallService:
             log.warning("ignoring contradictory report for call %s: %s", call.call_id, exc)
             return await self._result(store, call, Outcome.IGNORED, events, str(exc))
         for state in path:
-            event = await self._enter(store, call, state, report, now)
-            if event is not None:
-                events.append(event)
+            events.append(await self._enter(store, call, state, report, now))
         return await self._result(store, call, Outcome.APPLIED, events, None)
 
     async def _result(
@@ -231,11 +230,17 @@ class CallService:
 
     async def _enter(
         self, store: CallStore, call: CallLog, state: CallState, report: ProviderReport, now: datetime
-    ) -> CallEvent | None:
+    ) -> CallEvent:
         call.status = state
         call.updated_at = now
         if state is CallState.RINGING:
-            return None  # not broadcast: the seed's contract has no ringing event
+            call.ringing_at = max(report.occurred_at, call.initiated_at)
+            return CallRinging(
+                event_id=str(uuid.uuid4()),
+                call_id=call.call_id,
+                ringing_at=call.ringing_at,
+                extension_id=call.extension_id,
+            )
         if state is CallState.ANSWERED:
             call.answered_at = _answered_at(report)
             if report.extension is not None:
