@@ -177,7 +177,7 @@ describe("ringing", () => {
       from_number: "+15550001",
     });
     expect(s.eventsApplied).toBe(2);
-    expect(liveStats(s, T0 + 10_000)).toEqual({ active: 1, ringing: 1, longestWait: 10 });
+    expect(liveStats(visibleCalls(s), T0 + 10_000)).toEqual({ active: 1, ringing: 1, longestWait: 10 });
   });
 
   it("before its initiated: the call shows ringing, and initiated fills in without downgrading", () => {
@@ -419,8 +419,8 @@ describe("selectors", () => {
     expect(visibleCalls(s).map((c) => c.call_id)).toEqual(["done", "early", "mid", "late"]);
     expect(activeCalls(s).map((c) => c.call_id)).toEqual(["early", "mid", "late"]);
     const now = Date.parse("2025-01-01T10:01:00.000Z");
-    expect(liveStats(s, now)).toEqual({ active: 3, ringing: 2, longestWait: 60 });
-    expect(liveStats(initialCallsState(), now)).toEqual({ active: 0, ringing: 0, longestWait: 0 });
+    expect(liveStats(visibleCalls(s), now)).toEqual({ active: 3, ringing: 2, longestWait: 60 });
+    expect(liveStats([], now)).toEqual({ active: 0, ringing: 0, longestWait: 0 });
   });
 
   it("computes durations from the right start time", () => {

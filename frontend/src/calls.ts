@@ -388,11 +388,13 @@ export interface LiveStats {
   longestWait: number;
 }
 
-export function liveStats(state: CallsState, serverNow: number): LiveStats {
+/** The wallboard's live figures over `calls` (those ended are left out). */
+export function liveStats(calls: readonly CallEntry[], serverNow: number): LiveStats {
   let active = 0;
   let ringing = 0;
   let longestWait = 0;
-  for (const call of activeCalls(state)) {
+  for (const call of calls) {
+    if (call.endedAt !== null || !isActiveStatus(call.status)) continue;
     active += 1;
     if (isWaitingStatus(call.status)) {
       ringing += 1;

@@ -1,5 +1,7 @@
 // window.__opbxDashboard: live counters for browser tests and debugging.
 
+import type { DashboardState } from "./controller";
+
 export interface DashboardDebug {
   eventsApplied: number;
   snapshotsApplied: number;
@@ -34,4 +36,16 @@ export function debugHandle(): DashboardDebug {
 
 export function publishDebug(values: DashboardDebug): void {
   Object.assign(debugHandle(), values);
+}
+
+/** The counters of a signed-in page, from its controller's state. */
+export function debugValues(state: DashboardState): DashboardDebug {
+  return {
+    eventsApplied: state.calls.eventsApplied,
+    snapshotsApplied: state.calls.snapshotsApplied,
+    connectionState: state.connection.state,
+    appliedSeq: state.calls.seq,
+    syncSeq: state.delivery.syncSeq,
+    syncsHeard: state.delivery.syncsHeard,
+  };
 }

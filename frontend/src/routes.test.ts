@@ -14,20 +14,21 @@ import {
 const click = { button: 0, metaKey: false, ctrlKey: false, shiftKey: false, altKey: false, defaultPrevented: false };
 
 describe("routes", () => {
-  it("shows Settings only to admins", () => {
-    expect(navItemsFor({ role: "admin" }).map((item) => item.testId)).toEqual(["nav-live", "nav-settings"]);
-    expect(navItemsFor({ role: "supervisor" }).map((item) => item.testId)).toEqual(["nav-live"]);
-    expect(navItemsFor({ role: "agent" }).map((item) => item.page)).toEqual(["live"]);
+  it("shows History to everyone and Settings only to admins", () => {
+    expect(navItemsFor({ role: "admin" }).map((item) => item.testId)).toEqual(["nav-live", "nav-history", "nav-settings"]);
+    expect(navItemsFor({ role: "supervisor" }).map((item) => item.testId)).toEqual(["nav-live", "nav-history"]);
+    expect(navItemsFor({ role: "agent" }).map((item) => item.page)).toEqual(["live", "history"]);
     expect(isAdmin({ role: "admin" })).toBe(true);
     expect(isAdmin({ role: "Admin" })).toBe(false);
     expect(isAdmin(null)).toBe(false);
   });
 
   it("takes a new page from one more entry", () => {
-    const history = { page: "history", path: "/history", label: "History", testId: "nav-history", adminOnly: false };
-    const items = [...NAV_ITEMS, history as unknown as NavItem];
+    const reports = { page: "reports", path: "/reports", label: "Reports", testId: "nav-reports", adminOnly: true };
+    const items = [...NAV_ITEMS, reports as unknown as NavItem];
     expect(navItemsFor({ role: "agent" }, items).map((item) => item.testId)).toEqual(["nav-live", "nav-history"]);
-    expect(pageForPath("/history", items)).toBe("history");
+    expect(navItemsFor({ role: "admin" }, items).map((item) => item.testId)).toContain("nav-reports");
+    expect(pageForPath("/reports", items)).toBe("reports");
   });
 
   it("maps paths to pages", () => {
@@ -41,6 +42,8 @@ describe("routes", () => {
     expect(pageForPath("/nope")).toBeNull();
     expect(pathForPage("settings")).toBe("/settings");
     expect(pathForPage("live")).toBe("/");
+    expect(pageForPath("/history")).toBe("history");
+    expect(pageForPath("/history?status=busy")).toBe("history");
     expect(normalizePath("/a//b/")).toBe("/a/b");
   });
 
@@ -57,6 +60,7 @@ describe("routes", () => {
   it("titles the pages", () => {
     expect(pageTitle("live")).toBe("OpBX Realtime");
     expect(pageTitle("settings")).toBe("Settings · OpBX Realtime");
+    expect(pageTitle("history")).toBe("History · OpBX Realtime");
     expect(pageTitle(null)).toBe("OpBX Realtime");
   });
 });
