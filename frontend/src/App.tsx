@@ -7,27 +7,27 @@ import { clearToken, loadToken, saveToken } from "./session";
 import type { Organization, User } from "./types";
 
 export type AuthState =
-  | { status: "checking" }
+  | { status: "checking"; token: string }
   | { status: "signed-out"; message: string | null }
   | { status: "signed-in"; token: string; user: User; organization: Organization };
 
+/** A token kept from an earlier visit is checked first; without one, the sign-in form. */
+function initialAuth(): AuthState {
+  const token = loadToken();
+  return token ? { status: "checking", token } : { status: "signed-out", message: null };
+}
+
 export function App() {
-  const [auth, setAuth] = useState<AuthState>(() =>
-    loadToken() ? { status: "checking" } : { status: "signed-out", message: null },
-  );
+  const [auth, setAuth] = useState<AuthState>(initialAuth);
   const api = useMemo(() => createApi(() => loadToken()), []);
+  const checking = auth.status === "checking" ? auth.token : null;
 
   useEffect(() => {
-    if (auth.status !== "checking") return;
-    const token = loadToken();
-    if (!token) {
-      setAuth({ status: "signed-out", message: null });
-      return;
-    }
+    if (checking === null) return;
     let cancelled = false;
     api.me().then(
       (me) => {
-        if (!cancelled) setAuth({ status: "signed-in", token, user: me.user, organization: me.organization });
+        if (!cancelled) setAuth({ status: "signed-in", token: checking, user: me.user, organization: me.organization });
       },
       (err: unknown) => {
         if (cancelled) return;
@@ -41,7 +41,7 @@ export function App() {
     return () => {
       cancelled = true;
     };
-  }, [api, auth.status]);
+  }, [api, checking]);
 
   useEffect(() => {
     if (auth.status !== "signed-in") {
@@ -69,11 +69,22 @@ export function App() {
     [api],
   );
 
+  // Stable: the dashboard's pages keep them in their effects' dependencies.
+  const onSignOut = useCallback(() => signOut(), [signOut]);
+  const onUnauthorized = useCallback(
+    () => signOut("Your session has expired. Please sign in again.", false),
+    [signOut],
+  );
+  const onUserChange = useCallback(
+    (user: User) => setAuth((current) => (current.status === "signed-in" ? { ...current, user } : current)),
+    [],
+  );
+
   if (auth.status === "checking") {
     return (
-      <div className="center-screen">
+      <main className="center-screen">
         <p className="muted">Checking your session…</p>
-      </div>
+      </main>
     );
   }
   if (auth.status === "signed-out") {
@@ -85,11 +96,9 @@ export function App() {
       token={auth.token}
       user={auth.user}
       organization={auth.organization}
-      onSignOut={() => signOut()}
-      onUnauthorized={() => signOut("Your session has expired. Please sign in again.", false)}
-      onUserChange={(user) =>
-        setAuth((current) => (current.status === "signed-in" ? { ...current, user } : current))
-      }
+      onSignOut={onSignOut}
+      onUnauthorized={onUnauthorized}
+      onUserChange={onUserChange}
     />
   );
 }

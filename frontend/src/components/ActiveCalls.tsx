@@ -1,16 +1,21 @@
-import { callDurationSeconds, isActiveStatus, isWaitingStatus, type CallEntry } from "../calls";
+import { callDurationSeconds, isActiveStatus, isWaitingStatus } from "../calls";
 import { answeredByLabel, formatDuration, statusLabel } from "../format";
+import { useNow } from "../hooks";
+import { useCallPresence } from "../presence";
 
 interface Props {
-  calls: CallEntry[];
-  serverNow: number;
+  organizationId: number | string;
 }
 
-export function ActiveCalls({ calls, serverNow }: Props) {
+/** Calls under way (and those that just ended, for a moment), oldest first, with a ticking duration. */
+export function ActiveCalls({ organizationId }: Props) {
+  const { activeCalls: calls, clockOffsetMs } = useCallPresence(organizationId);
+  const serverNow = useNow(500) + clockOffsetMs;
+  const active = calls.filter((c) => c.endedAt === null).length;
   return (
-    <section className="card panel active-calls" aria-label="Active calls">
+    <section className="card panel active-calls" aria-label="Active calls" data-testid="active-calls">
       <h2>
-        Active calls <span className="count">{calls.filter((c) => c.endedAt === null).length}</span>
+        Active calls <span className="count">{active}</span>
       </h2>
       {calls.length === 0 ? (
         <p className="empty muted">No active calls right now.</p>
@@ -18,11 +23,13 @@ export function ActiveCalls({ calls, serverNow }: Props) {
         <table className="calls-table">
           <thead>
             <tr>
-              <th>From</th>
-              <th>To</th>
-              <th>Status</th>
-              <th>Answered by</th>
-              <th className="num">Duration</th>
+              <th scope="col">From</th>
+              <th scope="col">To</th>
+              <th scope="col">Status</th>
+              <th scope="col">Answered by</th>
+              <th scope="col" className="num">
+                Duration
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -32,7 +39,7 @@ export function ActiveCalls({ calls, serverNow }: Props) {
               return (
                 <tr
                   key={call.call_id}
-                  data-testid="active-call"
+                  data-testid="call-row"
                   data-call-id={call.call_id}
                   data-status={call.status}
                   className={`call-row ${kind}`}

@@ -1,4 +1,3 @@
-import type { ConnectionView } from "../connection";
 import { navItemsFor, type Page } from "../routes";
 import type { Organization, User } from "../types";
 import { ConnectionIndicator } from "./ConnectionIndicator";
@@ -8,15 +7,12 @@ interface Props {
   user: User;
   organization: Organization;
   page: Page | null;
-  connection: ConnectionView;
-  now: number;
-  onRetry(): void;
   onNavigate(path: string): void;
   onSignOut(): void;
 }
 
 /** Shared by every page: brand, page links, the connection indicator and the signed-in user. */
-export function AppHeader({ user, organization, page, connection, now, onRetry, onNavigate, onSignOut }: Props) {
+export function AppHeader({ user, organization, page, onNavigate, onSignOut }: Props) {
   return (
     <header className="topbar">
       <div className="brand-block">
@@ -26,7 +22,7 @@ export function AppHeader({ user, organization, page, connection, now, onRetry, 
         <span className="org muted">{organization.name}</span>
       </div>
       <NavBar items={navItemsFor(user)} current={page} onNavigate={onNavigate} />
-      <ConnectionIndicator view={connection} now={now} onRetry={onRetry} />
+      <ConnectionIndicator />
       <div className="user-block">
         <span data-testid="current-user" className="current-user" title={user.email}>
           {user.name}

@@ -1,6 +1,8 @@
-import { countdownText, delayedSeconds, type ConnectionView } from "../connection";
+import { countdownText, delayedSeconds, type ConnectionState } from "../connection";
+import { useNow } from "../hooks";
+import { useWebSocketConnection } from "../presence";
 
-const LABELS: Record<ConnectionView["state"], string> = {
+const LABELS: Record<ConnectionState, string> = {
   live: "Live",
   delayed: "Delayed",
   reconnecting: "Reconnecting",
@@ -8,22 +10,23 @@ const LABELS: Record<ConnectionView["state"], string> = {
   offline: "Offline",
 };
 
-interface Props {
-  view: ConnectionView;
-  now: number;
-  onRetry(): void;
-}
-
-export function ConnectionIndicator({ view, now, onRetry }: Props) {
-  const current = Math.max(now, Date.now());
+/** The header's connection pill: live, delayed (for how long), or the way back (countdown, retry). */
+export function ConnectionIndicator() {
+  const { state, view, retryNow } = useWebSocketConnection();
+  // A quarter second: the countdown and the delay count whole seconds and stay close to the truth.
+  const now = useNow(250);
   // Live or delayed: the socket is up, there is nothing to reconnect.
-  const connected = view.state === "live" || view.state === "delayed";
-  const delayed = view.state === "delayed" ? delayedSeconds(view, current) : null;
+  const connected = state === "live" || state === "delayed";
+  const delayed = state === "delayed" ? delayedSeconds(view, now) : null;
   return (
-    <div className={`connection state-${view.state}`} aria-live="polite">
+    <div className={`connection state-${state}`} data-testid="connection" data-state={state}>
+      {/* Announced once per change of state, not every second the pill counts. */}
+      <span className="sr-only" role="status">
+        Connection: {LABELS[state]}
+      </span>
       <span
         data-testid="connection-status"
-        data-state={view.state}
+        data-state={state}
         className="pill"
         title={
           delayed !== null
@@ -32,15 +35,15 @@ export function ConnectionIndicator({ view, now, onRetry }: Props) {
         }
       >
         <span className="dot" aria-hidden="true" />
-        {delayed !== null ? `${LABELS.delayed} · ${delayed}s` : LABELS[view.state]}
+        {delayed !== null ? `${LABELS.delayed} · ${delayed}s` : LABELS[state]}
       </span>
       {!connected && (
         <span data-testid="reconnect-countdown" className="countdown">
-          {countdownText(view, current)}
+          {countdownText(view, now)}
         </span>
       )}
       {!connected && view.phase === "waiting" && (
-        <button type="button" className="link" onClick={onRetry}>
+        <button type="button" className="link" onClick={retryNow}>
           Retry now
         </button>
       )}

@@ -1,15 +1,15 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from "react";
+import { useEffect, type MouseEvent } from "react";
 import type { ApiClient } from "../api";
-import { liveStats, visibleCalls } from "../calls";
-import { DashboardController, type DashboardState } from "../controller";
-import { publishDebug } from "../debug";
-import { useNow, useStore } from "../hooks";
 import { router, usePathname } from "../navigation";
-import { connectRealtime } from "../realtime";
+import { DashboardProvider, useDashboardValue } from "../presence";
 import { isAdmin, isPlainLeftClick, pageForPath, pageTitle } from "../routes";
+import { callChanges } from "../selectors";
 import type { Organization, User } from "../types";
 import { ActiveCalls } from "./ActiveCalls";
 import { AppHeader } from "./AppHeader";
+import { TodayCharts } from "./charts/TodayCharts";
+import { ExtensionsBoard } from "./ExtensionsBoard";
+import { HistoryPage } from "./history/HistoryPage";
 import { OnlineMembers } from "./OnlineMembers";
 import { RecentCalls } from "./RecentCalls";
 import { SettingsPage } from "./settings/SettingsPage";
@@ -20,79 +20,33 @@ interface Props {
   token: string;
   user: User;
   organization: Organization;
+  /** Stable callbacks (App's useCallback): pages keep them in their effects' dependencies. */
   onSignOut(): void;
   onUnauthorized(): void;
   /** The signed-in user changed (an admin renamed or demoted themself in Settings). */
   onUserChange(user: User): void;
 }
 
+/** The signed-in page: one realtime session for as long as the user stays signed in, whatever page is shown. */
 export function Dashboard(props: Props) {
   const { api, token, user, organization, onUnauthorized } = props;
-  const unauthorized = useRef(onUnauthorized);
-  unauthorized.current = onUnauthorized;
-  const userChange = useRef(props.onUserChange);
-  userChange.current = props.onUserChange;
-  const stableUnauthorized = useCallback(() => unauthorized.current(), []);
-  const stableUserChange = useCallback((changed: User) => userChange.current(changed), []);
-  const [controller, setController] = useState<DashboardController | null>(null);
-
-  // One controller per signed-in session; stopped (echo disconnected) on unmount.
-  useEffect(() => {
-    const c = new DashboardController({
-      api,
-      token,
-      organizationId: organization.id ?? user.organization_id,
-      realtime: connectRealtime,
-      onUnauthorized: () => unauthorized.current(),
-    });
-    const publish = () => {
-      const s = c.store.get();
-      publishDebug({
-        eventsApplied: s.calls.eventsApplied,
-        snapshotsApplied: s.calls.snapshotsApplied,
-        connectionState: s.connection.state,
-        appliedSeq: s.calls.seq,
-        syncSeq: s.delivery.syncSeq,
-        syncsHeard: s.delivery.syncsHeard,
-      });
-    };
-    publish();
-    const unsubscribe = c.store.subscribe(publish);
-    c.start().catch(() => undefined);
-    const online = () => c.retryNow();
-    window.addEventListener("online", online);
-    setController(c);
-    return () => {
-      window.removeEventListener("online", online);
-      unsubscribe();
-      c.stop();
-    };
-  }, [api, token, organization.id, user.organization_id]);
-
-  if (!controller) return null;
   return (
-    <DashboardView
-      {...props}
-      controller={controller}
-      stableUnauthorized={stableUnauthorized}
-      stableUserChange={stableUserChange}
-    />
+    <DashboardProvider
+      api={api}
+      token={token}
+      organizationId={organization.id ?? user.organization_id}
+      userId={user.id}
+      onUnauthorized={onUnauthorized}
+    >
+      <Pages {...props} />
+    </DashboardProvider>
   );
 }
 
-function DashboardView({
-  api,
-  user,
-  organization,
-  onSignOut,
-  controller,
-  stableUnauthorized,
-  stableUserChange,
-}: Props & { controller: DashboardController; stableUnauthorized(): void; stableUserChange(user: User): void }) {
-  const state = useStore(controller.store);
-  const now = useNow(500);
+function Pages({ api, user, organization, onSignOut, onUnauthorized, onUserChange }: Props) {
   const path = usePathname();
   const page = pageForPath(path);
+  const organizationId = organization.id ?? user.organization_id;
 
   useEffect(() => {
     document.title = pageTitle(page);
@@ -100,43 +54,42 @@ function DashboardView({
 
   return (
     <div className="app">
-      <AppHeader
-        user={user}
-        organization={organization}
-        page={page}
-        connection={state.connection}
-        now={now}
-        onRetry={() => controller.retryNow()}
-        onNavigate={router.navigate}
-        onSignOut={onSignOut}
-      />
+      <AppHeader user={user} organization={organization} page={page} onNavigate={router.navigate} onSignOut={onSignOut} />
 
-      {page === "live" && <LiveView state={state} now={now} user={user} />}
+      {page === "live" && (
+        <main className="live">
+          <LivePage organizationId={organizationId} user={user} />
+        </main>
+      )}
+      {page === "history" && (
+        <main className="history-main">
+          <History api={api} onUnauthorized={onUnauthorized} />
+        </main>
+      )}
       {page === "settings" &&
         (isAdmin(user) ? (
-          <SettingsPage
-            api={api}
-            currentUser={user}
-            onUnauthorized={stableUnauthorized}
-            onUserChange={stableUserChange}
-          />
+          <SettingsPage api={api} currentUser={user} onUnauthorized={onUnauthorized} onUserChange={onUserChange} />
         ) : (
-          <section className="card panel page-message" data-testid="settings-admins-only">
-            <h2>Settings</h2>
-            <p className="muted">Only admins can change settings. Ask an admin of your organization.</p>
+          <main>
+            <section className="card panel page-message" data-testid="settings-admins-only">
+              <h2>Settings</h2>
+              <p className="muted">Only admins can change settings. Ask an admin of your organization.</p>
+              <a href="/" className="nav-link" onClick={(event) => followHome(event)}>
+                Back to the live calls
+              </a>
+            </section>
+          </main>
+        ))}
+      {page === null && (
+        <main>
+          <section className="card panel page-message" data-testid="page-not-found">
+            <h2>Page not found</h2>
+            <p className="muted">There is no page at {path}.</p>
             <a href="/" className="nav-link" onClick={(event) => followHome(event)}>
               Back to the live calls
             </a>
           </section>
-        ))}
-      {page === null && (
-        <section className="card panel page-message" data-testid="page-not-found">
-          <h2>Page not found</h2>
-          <p className="muted">There is no page at {path}.</p>
-          <a href="/" className="nav-link" onClick={(event) => followHome(event)}>
-            Back to the live calls
-          </a>
-        </section>
+        </main>
       )}
     </div>
   );
@@ -148,23 +101,37 @@ function followHome(event: MouseEvent<HTMLAnchorElement>) {
   router.navigate("/");
 }
 
-function LiveView({ state, now, user }: { state: DashboardState; now: number; user: User }) {
-  const serverNow = now + state.clockOffsetMs;
-  const calls = useMemo(() => visibleCalls(state.calls), [state.calls]);
-  const live = liveStats(state.calls, serverNow);
+function LivePage({ organizationId, user }: { organizationId: number | string; user: User }) {
+  const error = useDashboardValue((state) => state.error);
+  const stats = useDashboardValue((state) => state.stats);
   return (
     <>
-      {state.error && <p className="banner error">{state.error}</p>}
+      {error && (
+        <p className="banner error" role="alert">
+          {error}
+        </p>
+      )}
 
-      <StatsRow live={live} stats={state.stats} />
+      <StatsRow organizationId={organizationId} />
+      <TodayCharts stats={stats} />
 
-      <main className="grid">
-        <ActiveCalls calls={calls} serverNow={serverNow} />
-        <aside className="side">
-          <OnlineMembers members={state.members} currentUserId={user.id} />
-          <RecentCalls calls={state.recent} />
-        </aside>
-      </main>
+      <div className="grid">
+        <div className="main-column">
+          <ActiveCalls organizationId={organizationId} />
+          <ExtensionsBoard organizationId={organizationId} />
+        </div>
+        <div className="side">
+          <OnlineMembers organizationId={organizationId} currentUserId={user.id} />
+          <RecentCalls organizationId={organizationId} />
+        </div>
+      </div>
     </>
   );
+}
+
+/** The history page, told whenever the page applies a call event or snapshot (new calls may match its filters). */
+function History({ api, onUnauthorized }: { api: ApiClient; onUnauthorized(): void }) {
+  const extensions = useDashboardValue((state) => state.extensions);
+  const changes = useDashboardValue(callChanges);
+  return <HistoryPage api={api} extensions={extensions} changes={changes} onUnauthorized={onUnauthorized} />;
 }

@@ -27,7 +27,7 @@ export function LoginForm({ onSubmit, notice }: Props) {
   }
 
   return (
-    <div className="center-screen">
+    <main className="center-screen">
       <form className="card login" onSubmit={submit} noValidate>
         <h1 className="brand">
           OpBX <span>Realtime</span>
@@ -67,6 +67,6 @@ export function LoginForm({ onSubmit, notice }: Props) {
           {busy ? "Signing in…" : "Sign in"}
         </button>
       </form>
-    </div>
+    </main>
   );
 }

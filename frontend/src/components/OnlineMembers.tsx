@@ -1,7 +1,7 @@
-import type { Member } from "../types";
+import { useCallPresence } from "../presence";
 
 interface Props {
-  members: Member[];
+  organizationId: number | string;
   currentUserId: string | number;
 }
 
@@ -16,7 +16,8 @@ function initials(name: string): string {
   );
 }
 
-export function OnlineMembers({ members, currentUserId }: Props) {
+export function OnlineMembers({ organizationId, currentUserId }: Props) {
+  const { members } = useCallPresence(organizationId);
   return (
     <section className="card panel" aria-label="Who's online">
       <h2>

@@ -1,7 +1,14 @@
 import { formatClock, formatDuration, statusLabel } from "../format";
-import type { CallLog } from "../types";
+import { useCallPresence } from "../presence";
+import { shownAt } from "../recent";
 
-export function RecentCalls({ calls }: { calls: CallLog[] }) {
+interface Props {
+  organizationId: number | string;
+}
+
+/** The latest calls, by the time each shows (its end, else its start), newest first. */
+export function RecentCalls({ organizationId }: Props) {
+  const { recent: calls } = useCallPresence(organizationId);
   return (
     <section className="card panel" aria-label="Recent calls">
       <h2>Recent calls</h2>
@@ -19,16 +26,19 @@ export function RecentCalls({ calls }: { calls: CallLog[] }) {
             >
               <div className="recent-main">
                 <span className="mono">{c.from_number ?? "—"}</span>
-                <span className="muted"> → </span>
+                <span className="muted" aria-hidden="true">
+                  {" → "}
+                </span>
+                <span className="sr-only"> to </span>
                 <span className="mono">{c.to_number ?? "—"}</span>
               </div>
               <div className="recent-meta">
                 <span className={`badge status-${c.status}`}>{statusLabel(c.status)}</span>
                 {c.answered_by && <span className="muted">{c.answered_by.name}</span>}
-                <span className="muted mono">
-                  {c.duration !== null ? formatDuration(c.duration) : ""}
-                </span>
-                <span className="muted">{formatClock(c.ended_at ?? c.initiated_at)}</span>
+                <span className="muted mono">{c.duration !== null ? formatDuration(c.duration) : ""}</span>
+                <time className="muted" dateTime={shownAt(c) ?? undefined}>
+                  {formatClock(shownAt(c))}
+                </time>
               </div>
             </li>
           ))}

@@ -1,10 +1,10 @@
-import type { LiveStats } from "../calls";
+import { liveStats } from "../calls";
 import { formatDuration } from "../format";
-import type { Statistics } from "../types";
+import { useNow } from "../hooks";
+import { useCallPresence } from "../presence";
 
 interface Props {
-  live: LiveStats;
-  stats: Statistics | null;
+  organizationId: number | string;
 }
 
 function Stat({ label, value, testId, hint }: { label: string; value: number | null; testId: string; hint?: string }) {
@@ -19,7 +19,10 @@ function Stat({ label, value, testId, hint }: { label: string; value: number | n
   );
 }
 
-export function StatsRow({ live, stats }: Props) {
+/** The wallboard: live counts from the calls on the page, today's from the statistics API. */
+export function StatsRow({ organizationId }: Props) {
+  const { activeCalls, stats, clockOffsetMs } = useCallPresence(organizationId);
+  const live = liveStats(activeCalls, useNow(500) + clockOffsetMs);
   return (
     <section className="stats" aria-label="Wallboard">
       <Stat label="Active" value={live.active} testId="stat-active" />
