@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from msgspec import Struct
+from msgspec import Meta, Struct
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -60,6 +60,8 @@ class Call(Struct, frozen=True, kw_only=True):
     status: str
     """initiated, ringing, answered, completed, busy, no_answer or failed."""
     initiated_at: str
+    ringing_at: str | None
+    """When the provider reported it ringing (None when no ringing report came)."""
     answered_at: str | None
     ended_at: str | None
     duration: int | None
@@ -74,7 +76,14 @@ class ProviderRecord(Struct, frozen=True):
     """The webhook body, verbatim."""
 
 
+class Step(Struct, frozen=True):
+    status: CallState
+    at: str
+
+
 class CallDetail(Call, frozen=True, kw_only=True):
+    timeline: list[Step]
+    """Each state the call entered, in order: initiated, ringing and answered if so, then its final state."""
     provider_records: list[ProviderRecord]
 
 
@@ -104,6 +113,20 @@ class OneCall(Struct, frozen=True):
     data: CallDetail
 
 
+class HourCounts(Struct, frozen=True):
+    hour: Annotated[int, Meta(ge=0, le=23)]
+    """The UTC hour the calls began in."""
+    total: int
+    answered: int
+    missed: int
+
+
+class AnswerBucket(Struct, frozen=True):
+    le: int | None
+    """Upper bound in seconds (inclusive; the previous bucket's bound exclusive); null: longer than 60."""
+    count: int
+
+
 class Statistics(Struct, frozen=True):
     date: str
     total: int
@@ -114,6 +137,10 @@ class Statistics(Struct, frozen=True):
     average_duration: int
     longest_wait: int
     """Seconds from ringing to answer (or to hang-up, or to now) of today's longest."""
+    per_hour: list[HourCounts]
+    """24 entries, hours 0 to 23 (UTC) of today, by the hour each call began."""
+    time_to_answer: list[AnswerBucket]
+    """Today's answered calls by seconds from start to answer: le 5, 10, 20, 30, 60, then null."""
 
 
 class TodaysStatistics(Struct, frozen=True):

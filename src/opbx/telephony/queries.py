@@ -5,6 +5,7 @@ Every query is scoped to one organization; nothing here can read another's calls
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -14,13 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opbx.db.models import CallLog, Did, Extension, Organization, ProviderRecord, User
 from opbx.telephony.events import iso8601
-from opbx.telephony.states import CallState
+from opbx.telephony.states import TERMINAL, CallState
 
-__all__ = ["ACTIVE_STATES", "MISSED_STATES", "CallFilters", "CallQueries"]
+__all__ = ["ACTIVE_STATES", "ANSWER_BUCKETS", "MISSED_STATES", "CallFilters", "CallQueries", "timeline"]
 
 ACTIVE_STATES = (CallState.INITIATED, CallState.RINGING, CallState.ANSWERED)
 MISSED_STATES = (CallState.NO_ANSWER, CallState.BUSY, CallState.FAILED)
 """Calls that ended without anyone answering (a failure after answer is not missed)."""
+ANSWER_BUCKETS = (5, 10, 20, 30, 60, None)
+"""Upper bounds (seconds, inclusive) of the time-to-answer distribution; None: longer than the last."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +60,24 @@ def _call_json(call: CallLog, did: Did | None, extension: Extension | None, user
         "extension": {"id": extension.id, "number": extension.number} if extension else None,
         "status": call.status,
         "initiated_at": _iso(call.initiated_at),
+        "ringing_at": _iso(call.ringing_at),
         "answered_at": _iso(call.answered_at),
         "ended_at": _iso(call.ended_at),
         "duration": call.duration,
         "recording_url": call.recording_url,
     }
+
+
+def timeline(call: CallLog) -> list[dict[str, str]]:
+    """Each state the call entered, in order, with when: what its detail page draws."""
+    steps: list[tuple[str, datetime | None]] = [
+        (CallState.INITIATED, call.initiated_at),
+        (CallState.RINGING, call.ringing_at),
+        (CallState.ANSWERED, call.answered_at),
+    ]
+    if CallState(call.status) in TERMINAL:
+        steps.append((call.status, call.ended_at))
+    return [{"status": str(status), "at": iso8601(at)} for status, at in steps if at is not None]
 
 
 def _with_details(query: Select[CallLog]) -> Select[CallLog, Did | None, Extension | None, User | None]:
@@ -130,6 +146,7 @@ class CallQueries:
             select(ProviderRecord).where(ProviderRecord.call_log_id == call.id).order_by(ProviderRecord.id)
         )
         detail = _call_json(*row)
+        detail["timeline"] = timeline(call)
         detail["provider_records"] = [
             {"kind": record.kind, "received_at": iso8601(record.received_at), "body": record.body}
             for record in records.scalars()
@@ -155,4 +172,28 @@ class CallQueries:
             "missed": sum(call.status in MISSED_STATES for call in today),
             "average_duration": round(sum(durations) / len(durations)) if durations else 0,
             "longest_wait": round(max((waited(call) for call in today), default=0.0)),
+            "per_hour": _per_hour(today),
+            "time_to_answer": _time_to_answer(answered),
         }
+
+
+def _per_hour(calls: Sequence[CallLog]) -> list[dict[str, int]]:
+    """Today's calls by the UTC hour they began: all of them, those answered, those missed."""
+    hours = [{"hour": hour, "total": 0, "answered": 0, "missed": 0} for hour in range(24)]
+    for call in calls:
+        counts = hours[call.initiated_at.astimezone(UTC).hour]
+        counts["total"] += 1
+        counts["answered"] += call.answered_at is not None
+        counts["missed"] += call.status in MISSED_STATES
+    return hours
+
+
+def _time_to_answer(answered: Sequence[CallLog]) -> list[dict[str, int | None]]:
+    """Answered calls by seconds from their start to their answer, in :data:`ANSWER_BUCKETS`."""
+    counts = dict.fromkeys(ANSWER_BUCKETS, 0)
+    for call in answered:
+        assert call.answered_at is not None
+        seconds = max(0.0, (call.answered_at - call.initiated_at).total_seconds())
+        bound = next((le for le in ANSWER_BUCKETS if le is not None and seconds <= le), None)
+        counts[bound] += 1
+    return [{"le": le, "count": count} for le, count in counts.items()]
