@@ -17,20 +17,22 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+CALL_ROWS = '[data-testid="call-row"]'
+"""The active calls' rows (``data-call-id``, ``data-status``)."""
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 WAIT_MS = 20_000
 """Generous: the default wait for something the dashboard should show."""
 expect.set_options(timeout=WAIT_MS)
 
 # Installed before the app runs: the wall-clock time (ms) each (call, status) first shows up
-# as an active-call row, so the tests can record webhook → screen delays.
+# as an active call row (data-testid="call-row"), so the tests can record webhook → screen delays.
 _OBSERVER = """
 (() => {
   const seen = {};
   window.__opbxTest = { seen };
   const now = () => performance.timeOrigin + performance.now();
   const note = (el) => {
-    if (el.nodeType !== 1 || el.getAttribute("data-testid") !== "active-call") return;
+    if (el.nodeType !== 1 || el.getAttribute("data-testid") !== "call-row") return;
     const key = el.getAttribute("data-call-id") + "|" + el.getAttribute("data-status");
     if (!(key in seen)) seen[key] = now();
   };
@@ -40,7 +42,7 @@ _OBSERVER = """
       for (const node of record.addedNodes) {
         if (node.nodeType !== 1) continue;
         note(node);
-        node.querySelectorAll('[data-testid="active-call"]').forEach(note);
+        node.querySelectorAll('[data-testid="call-row"]').forEach(note);
       }
     }
   }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-status"] });
@@ -120,7 +122,7 @@ async def sign_in(page: Page, url: str, email: str, password: str) -> None:
 async def sign_in_live(page: Page, url: str, email: str, password: str, name: str) -> None:
     await sign_in(page, url, email, password)
     await expect(page.get_by_test_id("current-user")).to_contain_text(name, timeout=WAIT_MS)
-    await expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live", timeout=WAIT_MS)
+    await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live", timeout=WAIT_MS)
 
 
 async def debug(page: Page) -> dict[str, Any]:
@@ -162,7 +164,7 @@ STATE_RECORDER = """
   window.__opbxStates = states;
   let last;
   const check = () => {
-    const el = document.querySelector('[data-testid="connection-status"]');
+    const el = document.querySelector('[data-testid="connection"]');
     const state = el ? el.getAttribute("data-state") : null;
     if (state === last) return;
     last = state;
@@ -189,7 +191,7 @@ async def state_log(page: Page) -> list[tuple[str | None, float]]:
 
 async def active_rows(page: Page) -> list[tuple[str, str]]:
     """The active-call rows as (call id, data-status), in page order."""
-    rows: list[list[str]] = await page.locator('[data-testid="active-call"]').evaluate_all(
+    rows: list[list[str]] = await page.locator('[data-testid="call-row"]').evaluate_all(
         "(rows) => rows.map((row) => [row.getAttribute('data-call-id'), row.getAttribute('data-status')])"
     )
     return [(call_id, status) for call_id, status in rows]

@@ -1,8 +1,11 @@
-"""Take ``docs/dashboard.png``: the dashboard at 1280x800 with a few live calls.
+"""Take the docs' screenshots: the live page with its board and chart, history, the phone layout.
 
-Run from the repository root (after ``cd frontend && npm run build``)::
+``docs/dashboard.png`` (the live page, 1280 wide, whole), ``docs/extensions-board.png``,
+``docs/calls-chart.png``, ``docs/history.png`` (a filtered search with a call's detail open)
+and ``docs/phone.png`` (390x844). Run from the repository root (after
+``cd frontend && npm run build``)::
 
-    .venv/bin/python -m tests.dashboard.screenshot [path]
+    .venv/bin/python -m tests.dashboard.screenshot [directory]
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from opbx.demo import DEMO_PASSWORD
 from tests.dashboard.browser import launch, new_page, sign_in_live
 from tests.dashboard.stack import ADMIN_EMAIL, ADMIN_NAME, DashboardStack, start_stack
 
-OUTPUT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+OUTPUT = Path(__file__).resolve().parents[2] / "docs"
 
 
 async def _calls(stack: DashboardStack) -> None:
@@ -54,6 +57,9 @@ async def _calls(stack: DashboardStack) -> None:
     for index, (caller, did, age, extension, talking) in enumerate(live):
         call_id = f"live-{index}"
         await stack.call_initiated(call_id, did=did, caller=caller, at=now - age)
+        if talking is None:
+            ringing = int((now - age + 2) * 1000)
+            await stack.call_status(call_id, "ringing", modifiedAt=ringing)
         if extension is not None and talking is not None:
             answered = int((now - talking) * 1000)
             await stack.call_status(call_id, "answered", extension=extension, answerTime=answered, modifiedAt=answered)
@@ -69,18 +75,36 @@ async def main(output: Path) -> None:
                 try:
                     _, colleague = await new_page(browser)
                     await sign_in_live(colleague, stack.url, "alex@demo.opbx", DEMO_PASSWORD, "Alex Agent")
-                    _, page = await new_page(browser)
+                    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+                    page = await context.new_page()
                     await sign_in_live(page, stack.url, ADMIN_EMAIL, DEMO_PASSWORD, ADMIN_NAME)
-                    await expect(page.get_by_test_id("active-call")).to_have_count(6)
+                    await expect(page.get_by_test_id("call-row")).to_have_count(6)
                     await expect(page.get_by_test_id("online-member")).to_have_count(2)
                     await expect(page.get_by_test_id("stat-answered")).not_to_have_text("0")
+                    await expect(page.get_by_test_id("calls-per-hour")).not_to_have_attribute("data-total", "0")
                     await asyncio.sleep(1.5)  # durations tick, fonts settle
-                    await page.screenshot(path=str(output))
+                    await page.screenshot(path=str(output / "dashboard.png"), full_page=True)
+                    await page.get_by_test_id("extensions-board").screenshot(path=str(output / "extensions-board.png"))
+                    await page.get_by_test_id("today-charts").screenshot(path=str(output / "calls-chart.png"))
+                    await page.goto(f"{stack.url}history?direction=inbound")
+                    await page.get_by_test_id("history-row").first.click()
+                    await expect(page.get_by_test_id("call-detail")).to_be_visible()
+                    await asyncio.sleep(0.5)
+                    await page.screenshot(path=str(output / "history.png"), full_page=True)
+
+                    phone = await browser.new_context(
+                        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2
+                    )
+                    small = await phone.new_page()
+                    await sign_in_live(small, stack.url, ADMIN_EMAIL, DEMO_PASSWORD, ADMIN_NAME)
+                    await expect(small.get_by_test_id("call-row")).to_have_count(6)
+                    await asyncio.sleep(1.5)
+                    await small.screenshot(path=str(output / "phone.png"))
                 finally:
                     await browser.close()
         finally:
             await stack.close()
-    print(f"wrote {output}")
+    print(f"wrote the screenshots in {output}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from opbx.demo import DEMO_PASSWORD
 from tests.dashboard.browser import (
+    CALL_ROWS,
     FRAME_PROBE,
     WAIT_MS,
     all_seen,
@@ -34,7 +35,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 RECONNECT_WAIT_MS = 60_000
 """Backoff with jitter, capped at 30 s, and up to 5 s an attempt: the longest wait for ``live``."""
 
-ACTIVE_ROWS = '[data-testid="active-call"]'
+ACTIVE_ROWS = CALL_ROWS
 
 
 def report(title: str, **figures: Any) -> None:
@@ -59,10 +60,10 @@ async def recent_ids(page: Page) -> list[str]:
 
 
 async def wait_for_state(page: Page, *states: str, timeout: float = WAIT_MS) -> str:
-    """Wait until connection-status shows one of ``states``; return it."""
+    """Wait until the connection indicator shows one of ``states``; return it."""
     handle = await page.wait_for_function(
         """(states) => {
-            const state = document.querySelector('[data-testid="connection-status"]')?.getAttribute("data-state");
+            const state = document.querySelector('[data-testid="connection"]')?.getAttribute("data-state");
             return states.includes(state) ? state : null;
         }""",
         arg=list(states),
@@ -185,7 +186,7 @@ async def test_an_outage_falls_back_to_polling_and_resyncs(stack: DashboardStack
     during = await stack.call_initiated("during-cut")
     await expect(row("during-cut")).to_have_count(1)  # by polling /call-logs/active
     polled = await wait_for_seen(page, "during-cut", "initiated") - during.sent_ms
-    await expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "polling")
+    await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "polling")
     await stack.call_status("before-cut", "completed")
     await stack.call_initiated("short-lived")
     await stack.call_status("short-lived", "busy")
@@ -194,9 +195,7 @@ async def test_an_outage_falls_back_to_polling_and_resyncs(stack: DashboardStack
 
     restored_at = time.monotonic()
     await stack.proxy.restore()
-    await expect(page.get_by_test_id("connection-status")).to_have_attribute(
-        "data-state", "live", timeout=RECONNECT_WAIT_MS
-    )
+    await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live", timeout=RECONNECT_WAIT_MS)
     reconnected = time.monotonic() - restored_at
     await expect(page.get_by_test_id("reconnect-countdown")).to_have_count(0)
     for call_id in ("before-cut", "short-lived"):
@@ -228,14 +227,21 @@ async def test_an_outage_falls_back_to_polling_and_resyncs(stack: DashboardStack
 
 
 SEEDED = 200
+BOARD = 30
 RATE = 50.0
 SECONDS = 10.0
 
 
-async def test_the_dashboard_keeps_up_with_200_calls_and_50_events_a_second(
+async def test_the_dashboard_keeps_up_with_200_calls_30_extensions_and_50_events_a_second(
     stack: DashboardStack, browser: Browser
 ) -> None:
-    extensions = itertools.cycle(stack.demo.extensions)
+    # 30 extensions on the board: the demo's five and 25 agents' (signed out: offline).
+    numbers = list(stack.demo.extensions)
+    for index in range(BOARD - len(numbers)):
+        number = str(201 + index)
+        await stack.add_user(f"Load Agent {index}", f"load{index}@demo.opbx", DEMO_PASSWORD, extension=number)
+        numbers.append(number)
+    extensions = itertools.cycle(numbers)
     dids = itertools.cycle(stack.demo.dids)
     # Queues, not deques: on a slow machine an answer may be due before the call it answers
     # has been applied; it then waits for one instead of failing the test.
@@ -258,6 +264,7 @@ async def test_the_dashboard_keeps_up_with_200_calls_and_50_events_a_second(
     errors = page_errors(page)
     await sign_in_live(page, stack.url, ADMIN_EMAIL, DEMO_PASSWORD, ADMIN_NAME)
     await expect(page.locator(ACTIVE_ROWS)).to_have_count(SEEDED)
+    await expect(page.get_by_test_id("extensions-board").get_by_test_id("extension")).to_have_count(BOARD)
 
     await page.evaluate(FRAME_PROBE)
     await asyncio.sleep(2)

@@ -87,7 +87,7 @@ async def open_live_page(production: ProductionStack, browser: Browser) -> tuple
 
 
 def connection(page: Page) -> Locator:
-    return page.get_by_test_id("connection-status")
+    return page.get_by_test_id("connection")
 
 
 async def leaves_live(page: Page, killed_at: float) -> str:
@@ -95,7 +95,7 @@ async def leaves_live(page: Page, killed_at: float) -> str:
     left_ms = LEAVE_LIVE_WITHIN_MS - (time.monotonic() - killed_at) * 1000
     handle = await page.wait_for_function(
         """() => {
-            const state = document.querySelector('[data-testid="connection-status"]')?.getAttribute("data-state");
+            const state = document.querySelector('[data-testid="connection"]')?.getAttribute("data-state");
             return state && state !== "live" ? state : null;
         }""",
         timeout=max(left_ms, 1),
@@ -208,7 +208,7 @@ async def test_a_dead_relay_target_turns_the_page_delayed_then_live_with_the_out
     token = await production.token()
 
     def row(call_id: str) -> Locator:
-        return page.locator(f'[data-testid="active-call"][data-call-id="{call_id}"]')
+        return page.locator(f'[data-testid="call-row"][data-call-id="{call_id}"]')
 
     await production.call_initiated("before")
     await production.call_status("before", "answered", extension="102")
@@ -317,7 +317,7 @@ async def test_a_minute_without_the_relay_target_loses_and_duplicates_nothing(
         if extension is not None:
             await production.call_status(call_id, "answered", extension=extension)
             expected[call_id] = "answered"
-    await expect(page.locator('[data-testid="active-call"][data-call-id="p4"]')).to_have_count(1)
+    await expect(page.locator('[data-testid="call-row"][data-call-id="p4"]')).to_have_count(1)
     await page.wait_for_function("(seq) => window.__opbxDashboard.appliedSeq === seq", arg=6)  # 4 initiated, 2 answered
     assert sorted(await active_rows(page)) == sorted(expected.items())
     applied_before = await debug(page)

@@ -88,7 +88,7 @@ async def test_settings_and_live_share_the_header_and_follow_back_and_forward(
 ) -> None:
     context, page, errors = await open_settings(browser, stack)
     await expect(page.get_by_test_id("nav-settings")).to_have_attribute("aria-current", "page")
-    await expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
+    await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live")
     await expect(page.get_by_test_id("current-user")).to_contain_text(ADMIN_NAME)
     await expect(page.get_by_test_id("signout")).to_be_visible()
     for section in ("settings-users", "settings-extensions", "settings-numbers", "settings-webhooks"):
@@ -109,7 +109,7 @@ async def test_settings_and_live_share_the_header_and_follow_back_and_forward(
     # A call while on Settings: the realtime connection stayed up, the live page has it.
     await stack.call_initiated("while-in-settings")
     await page.get_by_test_id("nav-live").click()
-    await expect(page.locator('[data-testid="active-call"][data-call-id="while-in-settings"]')).to_have_count(1)
+    await expect(page.locator('[data-testid="call-row"][data-call-id="while-in-settings"]')).to_have_count(1)
     assert page.url == stack.url
 
     # A reload (or a link) straight to /settings lands on Settings; a path that is no page says so.
@@ -117,7 +117,7 @@ async def test_settings_and_live_share_the_header_and_follow_back_and_forward(
     await expect(page.get_by_test_id("settings-users")).to_be_visible()
     await page.goto(f"{stack.url}no-such-page")
     await expect(page.get_by_test_id("page-not-found")).to_be_visible()
-    await expect(page.get_by_test_id("connection-status")).to_be_visible()
+    await expect(page.get_by_test_id("connection")).to_be_visible()
     assert errors == []
     await context.close()
 
@@ -311,7 +311,7 @@ async def test_an_agent_has_no_settings(stack: DashboardStack, browser: Browser)
     message = page.get_by_test_id("settings-admins-only")
     await expect(message).to_contain_text("Only admins can change settings")
     await expect(page.get_by_test_id("settings-users")).to_have_count(0)
-    await expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
+    await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live")
     await expect(page.get_by_test_id("signout")).to_be_visible()
     assert errors == []
     await context.close()
