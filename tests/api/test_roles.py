@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from opbx.api import dids, extensions, organization, users
+from opbx.api import dids, extension_status, extensions, organization, users
 from opbx.api.contract import Operation
 from tests.api.conftest import bearer, token_for
 from tests.helpers.world import PASSWORD, World
@@ -79,6 +79,7 @@ TABLE = (
     Row("POST", "/api/v1/users/{me}/disable", admins(409)),  # nobody disables themselves
     Row("POST", "/api/v1/users/{me}/enable", admins(200)),
     Row("GET", "/api/v1/extensions", everyone(200)),
+    Row("GET", "/api/v1/extensions/status", everyone(200)),
     Row("POST", "/api/v1/extensions", admins(201), {"number": "301"}),
     Row("GET", "/api/v1/extensions/{extension}", everyone(200)),
     Row("PATCH", "/api/v1/extensions/{extension}", admins(200), {"number": "302", "user_id": None}),
@@ -94,6 +95,7 @@ TABLE = (
 ADMIN_OPERATIONS: tuple[Operation, ...] = (
     *organization.OPERATIONS,
     *users.OPERATIONS,
+    *extension_status.OPERATIONS,
     *extensions.OPERATIONS,
     *dids.OPERATIONS,
 )

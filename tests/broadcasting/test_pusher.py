@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from opbx.broadcasting.base import BroadcastFailed
@@ -90,3 +92,53 @@ async def test_a_refusal_is_not_failed_over(make_server: ServerFactory) -> None:
         assert driver.stats.failures[url(first)] == 1
     finally:
         await driver.close()
+
+
+async def member(server: RealtimeServer, user_id: str) -> PusherClient:
+    client = await PusherClient.connect(server.port, TEST_APP.key)
+    answer = await client.subscribe(
+        "presence-org.1", secret=TEST_APP.secret, key=TEST_APP.key, channel_data={"user_id": user_id, "user_info": {}}
+    )
+    assert answer["event"] == "pusher_internal:subscription_succeeded", answer
+    return client
+
+
+async def test_presence_is_read_from_the_first_url_that_answers(make_server: ServerFactory) -> None:
+    server = await make_server()
+    dead = await make_server()
+    dead_url = url(dead)
+    await dead.stop()
+    clock = Clock()
+    driver = PusherBroadcaster([dead_url, url(server)], TEST_APP.id, TEST_APP.key, TEST_APP.secret, clock=clock)
+    ada, bob = await member(server, "3"), await member(server, "4")
+    try:
+        assert await driver.present_users("presence-org.1") == {"3", "4"}
+        assert await driver.present_users("presence-org.2") == set()  # nobody there
+        await bob.close()
+        for _ in range(100):  # until the server has seen the close
+            if await driver.present_users("presence-org.1") == {"3"}:
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("user 4 never left")
+        # Lookups are not deliveries, but a dead URL is passed over for them as for a broadcast.
+        assert driver.stats.attempts == {}
+        await driver.broadcast(["calls"], "call.ringing", {})
+        assert (driver.stats.attempts[url(server)], driver.stats.attempts[dead_url]) == (1, 0)
+    finally:
+        await ada.close()
+        await driver.close()
+
+
+async def test_presence_not_known_when_no_url_answers_or_one_refuses(make_server: ServerFactory) -> None:
+    server = await make_server()
+    nowhere = PusherBroadcaster(["http://127.0.0.1:1"], TEST_APP.id, TEST_APP.key, TEST_APP.secret)
+    refused = PusherBroadcaster([url(server)], TEST_APP.id, TEST_APP.key, "a wrong secret")
+    not_presence = PusherBroadcaster([url(server)], TEST_APP.id, TEST_APP.key, TEST_APP.secret)
+    try:
+        assert await nowhere.present_users("presence-org.1") is None
+        assert await refused.present_users("presence-org.1") is None
+        assert await not_presence.present_users("private-extension.1") is None  # 400: not a presence channel
+    finally:
+        for driver in (nowhere, refused, not_presence):
+            await driver.close()

@@ -17,6 +17,8 @@ class RecordingBroadcaster:
         self.sent: list[tuple[list[str], str, dict[str, Any]]] = []
         self.down_for: set[str] = set()
         """Channels whose sends fail (a realtime server that is down for them)."""
+        self.present: dict[str, set[str]] | None = None
+        """Who is on each presence channel; None: a realtime server that cannot be asked."""
         self.stats = DeliveryStats()
 
     async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
@@ -31,6 +33,9 @@ class RecordingBroadcaster:
 
     async def target_health(self) -> dict[str, bool]:
         return {self.name: True}
+
+    async def present_users(self, channel: str) -> set[str] | None:
+        return None if self.present is None else set(self.present.get(channel, ()))
 
     async def close(self) -> None:
         pass

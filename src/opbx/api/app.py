@@ -18,6 +18,7 @@ from opbx.api import (
     broadcasting,
     calls,
     dids,
+    extension_status,
     extensions,
     health,
     monitoring,
@@ -57,6 +58,7 @@ def api_operations() -> tuple[Operation, ...]:
         *calls.OPERATIONS,
         *organization.OPERATIONS,
         *users.OPERATIONS,
+        *extension_status.OPERATIONS,  # /extensions/status before /extensions/{extension_id}
         *extensions.OPERATIONS,
         *dids.OPERATIONS,
         *health.OPERATIONS,

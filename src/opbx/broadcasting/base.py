@@ -43,4 +43,7 @@ class Broadcaster(Protocol):
     async def target_health(self) -> dict[str, bool]:
         """Whether each target answers, in the order tried (empty when there is none)."""
 
+    async def present_users(self, channel: str) -> set[str] | None:
+        """The user ids on presence ``channel`` now; None when the driver could not ask (or has no one to ask)."""
+
     async def close(self) -> None: ...

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 
+from opbx.adapters.base import AdapterUnavailable
 from opbx.broadcasting.base import Broadcaster, DeliveryStats
 from opbx.protocol.app import App
 from opbx.protocol.channels import ChannelName
@@ -14,6 +16,8 @@ from opbx.protocol.rest import Trigger
 from opbx.realtime.server import RealtimeServer
 
 __all__ = ["InProcessBroadcaster"]
+
+log = logging.getLogger("opbx.broadcasting.inprocess")
 
 
 class InProcessBroadcaster:
@@ -40,6 +44,14 @@ class InProcessBroadcaster:
 
     async def target_health(self) -> dict[str, bool]:
         return {self.name: True}
+
+    async def present_users(self, channel: str) -> set[str] | None:
+        try:
+            members = await self._server.adapter.members(self._app.id, ChannelName(channel))
+        except AdapterUnavailable as exc:  # a cluster whose Redis is unreachable
+            log.warning("presence of %s not known: %s", channel, exc)
+            return None
+        return set(members)
 
     async def close(self) -> None:
         pass

@@ -33,6 +33,9 @@ class LogBroadcaster:
     async def target_health(self) -> dict[str, bool]:
         return {}
 
+    async def present_users(self, channel: str) -> set[str] | None:
+        return None
+
     async def close(self) -> None:
         pass
 
@@ -53,6 +56,9 @@ class NullBroadcaster:
 
     async def target_health(self) -> dict[str, bool]:
         return {}
+
+    async def present_users(self, channel: str) -> set[str] | None:
+        return None
 
     async def close(self) -> None:
         pass

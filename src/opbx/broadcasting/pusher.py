@@ -13,6 +13,7 @@ failed over: every node would refuse the same request.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -23,10 +24,14 @@ import orjson
 from opbx.broadcasting.base import Broadcaster, BroadcastFailed, DeliveryStats
 from opbx.protocol.signing import body_md5, request_signature
 
-__all__ = ["RETRY_AFTER", "PusherBroadcaster"]
+__all__ = ["PRESENCE_TIMEOUT", "RETRY_AFTER", "PusherBroadcaster"]
 
 RETRY_AFTER = 2.0
 """Seconds a URL that failed is passed over before it is tried first again."""
+PRESENCE_TIMEOUT = httpx.Timeout(1.0)
+"""Of one URL's answer to a presence lookup (a page's request waits for it)."""
+
+log = logging.getLogger("opbx.broadcasting.pusher")
 
 
 class PusherBroadcaster:
@@ -115,9 +120,45 @@ class PusherBroadcaster:
     async def healthy(self) -> bool | None:
         return any((await self.target_health()).values())
 
+    async def present_users(self, channel: str) -> set[str] | None:
+        """``GET /apps/{id}/channels/{channel}/users``, over the URLs in failover order; None if none answers.
+
+        Short timeouts (:data:`PRESENCE_TIMEOUT`): a page waits for this. A URL that does not
+        answer is passed over as for a broadcast; the lookup is not counted as a delivery.
+        """
+        path = f"/apps/{self._app_id}/channels/{channel}/users"
+        for url in self._order():
+            try:
+                response = await self._clients[url].get(
+                    path, params=self._signed("GET", path, b""), timeout=PRESENCE_TIMEOUT
+                )
+            except httpx.HTTPError as exc:
+                log.info("presence of %s not read from %s: %s: %s", channel, url, type(exc).__name__, exc)
+                self._passed_over_until[url] = self._clock() + RETRY_AFTER
+                continue
+            if response.status_code >= 500:
+                log.info("presence of %s not read from %s: HTTP %d", channel, url, response.status_code)
+                self._passed_over_until[url] = self._clock() + RETRY_AFTER
+                continue
+            return _user_ids(url, channel, response)
+        return None
+
     async def close(self) -> None:
         for client in self._clients.values():
             await client.aclose()
+
+
+def _user_ids(url: str, channel: str, response: httpx.Response) -> set[str] | None:
+    """The ids of a ``{"users": [{"id": ...}]}`` answer; None (and a warning) for anything else."""
+    if response.status_code != 200:
+        log.warning("presence of %s refused by %s: HTTP %d", channel, url, response.status_code)
+        return None
+    try:
+        users = orjson.loads(response.content)["users"]
+        return {str(user["id"]) for user in users}
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        log.warning("presence of %s: %s answered %s", channel, url, type(exc).__name__)
+        return None
 
 
 _: type[Broadcaster] = PusherBroadcaster

@@ -5,7 +5,7 @@ Every query is scoped to one organization; nothing here can read another's calls
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opbx.db.models import CallLog, Did, Extension, Organization, ProviderRecord, User
+from opbx.telephony.board import ExtensionStatus, extension_status
 from opbx.telephony.events import iso8601
 from opbx.telephony.states import TERMINAL, CallState
 
@@ -105,6 +106,25 @@ class CallQueries:
     async def active(self) -> list[dict[str, Any]]:
         query = _with_details(self._calls().where(CallLog.status.in_(ACTIVE_STATES)).order_by(CallLog.initiated_at))
         return [_call_json(*row) for row in (await self._session.execute(query)).all()]
+
+    async def board(self, present: Collection[str] | None) -> list[ExtensionStatus]:
+        """Every extension of the organization with its state, in numeric order (99 before 101)."""
+        extensions = await self._session.execute(
+            select(Extension, User)
+            .outerjoin(User, User.id == Extension.user_id)
+            .where(Extension.organization_id == self._organization_id)
+            .order_by(func.length(Extension.number), Extension.number)
+        )
+        calls = (
+            (
+                await self._session.execute(
+                    self._calls().where(CallLog.status.in_(ACTIVE_STATES), CallLog.extension_id.is_not(None))
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return [extension_status(extension, user, calls, present) for extension, user in extensions.all()]
 
     async def page(self, filters: CallFilters) -> dict[str, Any]:
         query = self._calls()
