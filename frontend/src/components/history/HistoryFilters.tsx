@@ -118,7 +118,7 @@ export function HistoryFilters({ filters, extensions, onApply }: Props) {
       </div>
       <div className="history-filter-actions">
         <button type="submit" className="primary" data-testid="history-apply">
-          Apply filters
+          Search
         </button>
         <button type="button" className="ghost" data-testid="history-clear" onClick={clear}>
           Clear

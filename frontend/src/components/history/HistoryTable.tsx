@@ -100,7 +100,8 @@ export function Pager({ info, onPage }: PagerProps) {
         disabled={!info.hasPrevious}
         onClick={() => onPage(previous)}
       >
-        ← Previous
+        <span aria-hidden="true">← </span>
+        Previous page
       </button>
       <span className="history-pager-summary muted" data-testid="history-pages" aria-live="polite">
         {pageSummary(info)}
@@ -112,7 +113,8 @@ export function Pager({ info, onPage }: PagerProps) {
         disabled={!info.hasNext}
         onClick={() => onPage(info.page + 1)}
       >
-        Next →
+        Next page
+        <span aria-hidden="true"> →</span>
       </button>
     </nav>
   );
