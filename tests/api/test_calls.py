@@ -171,3 +171,18 @@ async def test_time_to_answer_buckets_hold_their_upper_bound(client: httpx.Async
     stats = (await client.get("/api/v1/call-logs/statistics", headers=bearer(token))).json()["data"]
     assert stats["time_to_answer"] == buckets(2, 2, 1, 0, 2, 1)
     assert stats["per_hour"] == hours(h0=(1, 0, 0), h8=(8, 8, 0))
+
+
+async def test_a_call_failing_after_its_answer_is_answered_not_missed(client: httpx.AsyncClient, world: World) -> None:
+    acme = world.acme
+    await webhook(client, acme.secret, "call-initiated", call_id="f1", to=acme.did_numbers[1], timestamp=T0)
+    await webhook(client, acme.secret, "call-status", callIds=["f1"], status="answered", modifiedAt=(T0 + 7) * 1000)
+    await webhook(client, acme.secret, "call-status", callIds=["f1"], status="failed", modifiedAt=(T0 + 9) * 1000)
+    token = await token_for(client, "admin@acme.example")
+    stats = (await client.get("/api/v1/call-logs/statistics", headers=bearer(token))).json()["data"]
+    assert (stats["answered"], stats["missed"], stats["per_hour"][8]) == (
+        1,
+        0,
+        {"hour": 8, "total": 1, "answered": 1, "missed": 0},
+    )
+    assert stats["time_to_answer"] == buckets(0, 1, 0, 0, 0, 0)

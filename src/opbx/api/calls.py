@@ -133,7 +133,7 @@ class Statistics(Struct, frozen=True):
     active: int
     answered: int
     missed: int
-    """Ended no_answer, busy or failed."""
+    """Ended no_answer, busy or failed without an answer."""
     average_duration: int
     longest_wait: int
     """Seconds from ringing to answer (or to hang-up, or to now) of today's longest."""

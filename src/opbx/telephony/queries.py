@@ -189,12 +189,16 @@ class CallQueries:
             "total": len(today),
             "active": sum(call.status in ACTIVE_STATES for call in today),
             "answered": len(answered),
-            "missed": sum(call.status in MISSED_STATES for call in today),
+            "missed": sum(_missed(call) for call in today),
             "average_duration": round(sum(durations) / len(durations)) if durations else 0,
             "longest_wait": round(max((waited(call) for call in today), default=0.0)),
             "per_hour": _per_hour(today),
             "time_to_answer": _time_to_answer(answered),
         }
+
+
+def _missed(call: CallLog) -> bool:
+    return call.status in MISSED_STATES and call.answered_at is None
 
 
 def _per_hour(calls: Sequence[CallLog]) -> list[dict[str, int]]:
@@ -204,7 +208,7 @@ def _per_hour(calls: Sequence[CallLog]) -> list[dict[str, int]]:
         counts = hours[call.initiated_at.astimezone(UTC).hour]
         counts["total"] += 1
         counts["answered"] += call.answered_at is not None
-        counts["missed"] += call.status in MISSED_STATES
+        counts["missed"] += _missed(call)
     return hours
 
 
