@@ -4,7 +4,7 @@ import uPlot from "uplot";
 import { COUNT_STEPS, countAxisMax, countTicks, hourTicks } from "../../charts";
 import type { ChartContext } from "./UPlotChart";
 
-export const ANSWERED_COLOUR = "#17803d";
+export const ANSWERED_COLOUR = "#137333";
 export const MISSED_COLOUR = "#b42318";
 export const WAIT_COLOUR = "#1f5fd1";
 const INK = "#5b6776";
