@@ -27,7 +27,7 @@ const CHART_HEIGHT = 220;
 
 export function TodayCharts({ stats }: TodayChartsProps) {
   return (
-    <div className="today-charts">
+    <div className="today-charts" data-testid="today-charts">
       <CallsPerHour stats={stats} />
       <TimeToAnswer stats={stats} />
     </div>
