@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from opbx.demo import DEMO_PASSWORD
 from tests.dashboard.browser import (
@@ -222,7 +222,7 @@ async def test_the_chart_of_calls_per_hour_updates_when_a_call_ends(stack: Dashb
     await context.close()
 
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 async def no_sideways_scroll(page: Page) -> None:
