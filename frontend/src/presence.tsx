@@ -32,6 +32,9 @@ interface Session {
   controller: DashboardController;
   organizationId: number | string;
   userId: number | string;
+  /** Shared by every hook of the session: the board is derived once per change, not once per panel. */
+  selectPresence(state: DashboardState): CallPresence;
+  selectConnection(state: DashboardState): ConnectionInfo;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -91,10 +94,17 @@ export function DashboardProvider({
   }, [api, token, organizationId, realtime, slot]);
 
   const controller = useStore(slot);
-  const session = useMemo(
-    () => (controller ? { controller, organizationId, userId } : null),
-    [controller, organizationId, userId],
-  );
+  const session = useMemo((): Session | null => {
+    if (!controller) return null;
+    const presence = presenceSelector();
+    return {
+      controller,
+      organizationId,
+      userId,
+      selectPresence: (state) => presence(state, userId),
+      selectConnection: connectionSelector(),
+    };
+  }, [controller, organizationId, userId]);
   if (!session) return null;
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;
 }
@@ -112,9 +122,8 @@ export function useDashboardValue<V>(select: (state: DashboardState) => V): V {
 
 /** The realtime connection: its state, attempt, next retry, whether it is polling, and a way to retry now. */
 export function useWebSocketConnection(): ConnectionInfo & { retryNow(): void } {
-  const { controller } = useSession();
-  const [select] = useState(connectionSelector);
-  const info = useStoreValue(controller.store, select);
+  const { controller, selectConnection } = useSession();
+  const info = useStoreValue(controller.store, selectConnection);
   const retryNow = useCallback(() => controller.retryNow(), [controller]);
   return useMemo(() => ({ ...info, retryNow }), [info, retryNow]);
 }
@@ -126,7 +135,6 @@ export function useWebSocketConnection(): ConnectionInfo & { retryNow(): void } 
  */
 export function useCallPresence(organizationId: number | string): CallPresence {
   const session = useSession();
-  const [select] = useState(presenceSelector);
-  const presence = useStoreValue(session.controller.store, (state) => select(state, session.userId));
+  const presence = useStoreValue(session.controller.store, session.selectPresence);
   return String(organizationId) === String(session.organizationId) ? presence : EMPTY_PRESENCE;
 }

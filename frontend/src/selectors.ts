@@ -69,7 +69,7 @@ export function connectionInfo(view: ConnectionView): ConnectionInfo {
   };
 }
 
-/** A memoised connectionInfo over the state (one per hook instance). */
+/** A memoised connectionInfo over the state (one per session). */
 export function connectionSelector(): (state: DashboardState) => ConnectionInfo {
   const select = memoLast(connectionInfo);
   return (state) => select(state.connection);
@@ -80,7 +80,7 @@ export function presenceIsLive(view: ConnectionView): boolean {
   return view.phase === "live";
 }
 
-/** A memoised CallPresence over the state, for the signed-in user `userId` (one per hook instance). */
+/** A memoised CallPresence over the state, for the signed-in user `userId` (one per session). */
 export function presenceSelector(): (state: DashboardState, userId: number | string | null) => CallPresence {
   const calls = memoLast((state: CallsState) => visibleCalls(state));
   const board = memoLast(
