@@ -14,12 +14,12 @@ interface Props {
 export function ExtensionsBoard({ organizationId }: Props) {
   const { extensions, clockOffsetMs } = useCallPresence(organizationId);
   const serverNow = useNow(500) + clockOffsetMs;
-  const busy = extensions.filter((row) => row.state === "ringing" || row.state === "on-call").length;
+  const inUse = extensions.filter((row) => row.state === "ringing" || row.state === "on-call").length;
   return (
     <section className="card panel board" aria-label="Extensions" data-testid="extensions-board">
       <h2>
         Extensions <span className="count">{extensions.length}</span>
-        {busy > 0 && <span className="muted board-busy">{busy} busy</span>}
+        {inUse > 0 && <span className="muted board-busy">{inUse} in use</span>}
       </h2>
       {extensions.length === 0 ? (
         <p className="empty muted">No extensions yet.</p>
