@@ -144,6 +144,11 @@ class Comparison:
         )
 
 
+def by_time_shown(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """As the page lists recent calls: by the time each shows (its end, else its start), newest first."""
+    return sorted(calls, key=lambda call: call["ended_at"] or call["initiated_at"], reverse=True)
+
+
 async def compare(page: Page, production: ProductionStack, token: str) -> Comparison:
     active = await production.get(token, "/api/v1/call-logs/active")
     recent = await production.get(token, f"/api/v1/call-logs?per_page={RECENT}")
@@ -151,7 +156,7 @@ async def compare(page: Page, production: ProductionStack, token: str) -> Compar
         page_active=await active_rows(page),
         api_active=[(call["call_id"], call["status"]) for call in active["data"]],
         page_recent=await recent_rows(page),
-        api_recent=[(call["call_id"], call["status"]) for call in recent["data"]],
+        api_recent=[(call["call_id"], call["status"]) for call in by_time_shown(recent["data"])],
         page_seq=(await debug(page))["appliedSeq"],
         api_seq=active["seq"],
     )
