@@ -29,8 +29,28 @@ expect.set_options(timeout=WAIT_MS)
 _OBSERVER = """
 (() => {
   const seen = {};
-  window.__opbxTest = { seen };
+  const arrived = {};
+  window.__opbxTest = { seen, arrived };
   const now = () => performance.timeOrigin + performance.now();
+  // And when each call event's frame reached the page's WebSocket (before pusher-js read it):
+  // row time minus this is the page's own share of the delay.
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (message) => {
+        const at = now();
+        try {
+          const frame = JSON.parse(message.data);
+          if (typeof frame.event !== "string" || !frame.event.startsWith("call.")) return;
+          const data = typeof frame.data === "string" ? JSON.parse(frame.data) : frame.data;
+          const status = frame.event === "call.ended" ? data.status : frame.event.slice(5);
+          const key = data.call_id + "|" + status;
+          if (!(key in arrived)) arrived[key] = at;
+        } catch (error) { /* not a call event */ }
+      });
+    }
+  };
   const note = (el) => {
     if (el.nodeType !== 1 || el.getAttribute("data-testid") !== "call-row") return;
     const key = el.getAttribute("data-call-id") + "|" + el.getAttribute("data-status");
@@ -139,6 +159,12 @@ async def seen_at(page: Page, call_id: str, status: str) -> float | None:
 
 async def all_seen(page: Page) -> dict[str, float]:
     values: dict[str, float] = await page.evaluate("() => ({ ...window.__opbxTest.seen })")
+    return values
+
+
+async def all_arrived(page: Page) -> dict[str, float]:
+    """When (wall clock, ms) each call event reached the page's WebSocket, by ``call id|status``."""
+    values: dict[str, float] = await page.evaluate("() => ({ ...window.__opbxTest.arrived })")
     return values
 
 
