@@ -1,31 +1,29 @@
 """``opbx bench-calls``: the call-presence backend under load, end to end.
 
-The whole system on its embedded defaults (``opbx serve``: SQLite, the in-process
-broadcaster) runs in a process of its own, on CPU 0; this bench runs on CPU 1. It signs in
-as the demo organization's admin, subscribes one socket to ``presence-org.{id}`` through
-the real ``/api/v1/broadcasting/auth``, and then posts signed Cloudonix ``call-initiated``
+The system runs in one of two layouts (:mod:`opbx.bench.layouts`): ``embedded`` (``opbx
+serve``: SQLite, the in-process broadcaster) or ``production`` (``opbx api`` on PostgreSQL
+with the ``pusher`` driver, and ``opbx realtime``), on a database of the bench's own
+(:mod:`opbx.bench.scratch`). The bench signs in as the demo organization's admin,
+subscribes one socket to ``presence-org.{id}`` through the real
+``/api/v1/broadcasting/auth``, and then posts signed Cloudonix ``call-initiated``
 webhooks, each for a new call:
 
 * **latency**: at a steady rate (100/s), the time from just before a webhook is posted to
   the ``call.initiated`` event for that call arriving on the socket (so the figure includes
   the HTTP request, the database transaction, the outbox relay and the fan-out);
-* **throughput**: back to back with a few requests in flight, the webhooks the one process
+* **throughput**: back to back with a few requests in flight, the webhooks the system
   applies per second (each answered 200 ``applied`` and its event delivered).
+
+Each phase also reports the CPU seconds each process spent per 1,000 webhooks posted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,12 +31,16 @@ import orjson
 
 from opbx.bench.client import BenchClient, connect
 from opbx.bench.latency import percentile
-from opbx.bench.target import ServerProcess, free_port, wait_until_listening
-from opbx.db.engine import Database
-from opbx.demo import DEMO_PASSWORD, DemoOrganization, seed_demo
+from opbx.bench.layouts import System, start_system
+from opbx.bench.scratch import bench_database
+from opbx.bench.target import ServerProcess
+from opbx.demo import DEMO_PASSWORD, DemoOrganization
 from opbx.telephony.ingest import sign_body
 
 __all__ = ["CallBenchResult", "result_json", "run_call_bench"]
+
+
+_KINDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 @dataclass
@@ -62,19 +64,37 @@ class CallBenchResult:
     refused: dict[int, int] = field(default_factory=dict)
     """Webhook answers other than 200, by status (none expected)."""
     pinned: bool = True
+    layout: str = "embedded"
+    database: str = "sqlite"
+    """``sqlite`` or ``postgresql``."""
+    latency_cpu: dict[str, float] = field(default_factory=dict)
+    """CPU seconds per 1,000 webhooks in the latency phase (warm-up included), by process."""
+    throughput_cpu: dict[str, float] = field(default_factory=dict)
+    """CPU seconds per 1,000 webhooks in the throughput phase (until the last event), by process."""
+
+    def _cpu_lines(self, figures: dict[str, float]) -> list[str]:
+        return [f"  CPU/1,000 webhooks  {name}: {seconds:.2f} s" for name, seconds in figures.items()]
 
     def report(self) -> str:
+        if self.layout == "embedded":
+            header = f"embedded: opbx serve, {_KINDS[self.database]}, in-process broadcaster"
+            placement = "server CPU 0, bench CPU 1"
+        else:
+            header = f"production: opbx api ({_KINDS[self.database]}, pusher driver) + opbx realtime"
+            placement = "opbx api CPU 0, opbx realtime and bench CPU 1"
         lines = [
-            "opbx bench-calls: the whole system (opbx serve: SQLite, in-process broadcaster) under webhooks",
-            f"  pinned              {'server CPU 0, bench CPU 1' if self.pinned else 'no'}",
+            f"opbx bench-calls: {header}",
+            f"  pinned              {placement if self.pinned else 'no'}",
             f"latency: call-initiated webhooks at {self.rate:g}/s, webhook posted -> call.initiated on the socket",
             f"  delivered           {self.latency_delivered} of {self.latency_webhooks}",
             f"  p50 / p90 / p99     {self.p50:.2f} / {self.p90:.2f} / {self.p99:.2f} ms",
             f"  max                 {self.max:.2f} ms",
+            *self._cpu_lines(self.latency_cpu),
             f"throughput: {self.throughput_in_flight} webhooks in flight for {self.throughput_seconds:g} s",
             f"  applied             {self.webhooks_applied} ({self.webhooks_per_second:,.0f}/s)",
             f"  events delivered    {self.events_delivered} of {self.webhooks_applied}"
             f" ({self.events_per_second:,.0f}/s to the last one)",
+            *self._cpu_lines(self.throughput_cpu),
         ]
         if self.refused:
             lines.append(f"  refused             {self.refused}")
@@ -89,28 +109,25 @@ class CallBenchResult:
         )
 
 
-@contextlib.contextmanager
-def _system(database_url: str, pin: bool) -> Iterator[tuple[int, int]]:
-    """``opbx serve`` in a process of its own; yields (API port, realtime port)."""
-    api_port, ws_port = free_port("127.0.0.1"), free_port("127.0.0.1")
-    env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("OPBX_")},
-        "DATABASE_URL": database_url,
-        "OPBX_API_PORT": str(api_port),
-    }
-    command = [sys.executable, "-m", "opbx.cli", "serve", "--port", str(ws_port), "--no-metrics"]
-    popen = subprocess.Popen(  # noqa: S603 - our own command, with our arguments
-        [*command, "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL
-    )
-    server = ServerProcess(popen.pid, "opbx serve", popen)
-    try:
-        wait_until_listening("127.0.0.1", api_port, 30, popen)
-        if pin:
-            server.pin(0)
-            os.sched_setaffinity(0, {1})
-        yield api_port, ws_port
-    finally:
-        server.stop(15)
+class _CpuMeter:
+    """CPU seconds each process spends over a phase, per 1,000 webhooks posted in it."""
+
+    def __init__(self, processes: tuple[ServerProcess, ...], driver: _Driver) -> None:
+        self._processes = processes
+        self._driver = driver
+        self._cpu: list[float] = []
+        self._posted = 0
+
+    def start(self) -> None:
+        self._cpu = [process.cpu_seconds() for process in self._processes]
+        self._posted = self._driver.posted
+
+    def per_thousand(self) -> dict[str, float]:
+        webhooks = self._driver.posted - self._posted
+        return {
+            process.description: (process.cpu_seconds() - before) / webhooks * 1000 if webhooks else 0.0
+            for process, before in zip(self._processes, self._cpu, strict=True)
+        }
 
 
 class _Driver:
@@ -123,6 +140,7 @@ class _Driver:
         self.received: dict[str, float] = {}
         self.refused: dict[int, int] = {}
         self.applied = 0
+        self.posted = 0
         self._arrived = asyncio.Event()
         client.on_event = self._event
 
@@ -155,6 +173,7 @@ class _Driver:
             "X-Cloudonix-Signature": sign_body(organization.webhook_secret, body),
         }
         self.sent[call_id] = time.perf_counter()
+        self.posted += 1
         response = await self._http.post(
             f"/webhooks/cloudonix/call-initiated?org={organization.id}", content=body, headers=headers
         )
@@ -222,41 +241,62 @@ async def _throughput(driver: _Driver, result: CallBenchResult, duration: float,
         result.events_per_second = len(arrivals) / (max(arrivals) - started)
 
 
+@dataclass(frozen=True, slots=True)
+class _Phases:
+    duration: float
+    warmup: float
+    in_flight: int
+
+
+async def _measure(system: System, organization: DemoOrganization, result: CallBenchResult, phases: _Phases) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{system.api_port}", timeout=30) as http:
+        login = await http.post("/api/v1/auth/login", json={"email": organization.emails[0], "password": DEMO_PASSWORD})
+        login.raise_for_status()
+        token = login.json()["token"]
+        config = (await http.get("/api/v1/realtime/config")).json()
+        client = await connect("127.0.0.1", system.ws_port, config["key"])
+        try:
+            channel = f"presence-org.{organization.id}"
+            auth = await http.post(
+                "/api/v1/broadcasting/auth",
+                data={"socket_id": client.socket_id, "channel_name": channel},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            auth.raise_for_status()
+            await asyncio.wait_for(client.subscribe(channel, auth.json()), 10)
+            driver = _Driver(http, organization, client)
+            meter = _CpuMeter(system.processes, driver)
+            meter.start()
+            await _latency(driver, result, phases.duration, phases.warmup)
+            result.latency_cpu = meter.per_thousand()
+            meter.start()
+            await _throughput(driver, result, phases.duration, phases.in_flight)
+            result.throughput_cpu = meter.per_thousand()
+            result.refused = driver.refused
+        finally:
+            client.close()
+
+
 async def run_call_bench(
-    *, rate: float = 100.0, duration: float = 10.0, warmup: float = 2.0, in_flight: int = 8, pin: bool = True
+    *,
+    rate: float = 100.0,
+    duration: float = 10.0,
+    warmup: float = 2.0,
+    in_flight: int = 8,
+    pin: bool = True,
+    layout: str = "embedded",
+    database_url: str | None = None,
 ) -> CallBenchResult:
-    """Start the system, measure latency then throughput, stop it; see the module doc."""
-    result = CallBenchResult(rate=rate, pinned=pin)
-    with tempfile.TemporaryDirectory(prefix="opbx-bench-calls-") as directory:
-        database_url = f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
-        database = Database(database_url)
-        await database.migrate()
-        organization = await seed_demo(database)
-        await database.dispose()
-        with _system(database_url, pin) as (api_port, ws_port):
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as http:
-                login = await http.post(
-                    "/api/v1/auth/login", json={"email": organization.emails[0], "password": DEMO_PASSWORD}
-                )
-                login.raise_for_status()
-                token = login.json()["token"]
-                config = (await http.get("/api/v1/realtime/config")).json()
-                client = await connect("127.0.0.1", ws_port, config["key"])
-                try:
-                    channel = f"presence-org.{organization.id}"
-                    auth = await http.post(
-                        "/api/v1/broadcasting/auth",
-                        data={"socket_id": client.socket_id, "channel_name": channel},
-                        headers={"Authorization": f"Bearer {token}"},
-                    )
-                    auth.raise_for_status()
-                    await asyncio.wait_for(client.subscribe(channel, auth.json()), 10)
-                    driver = _Driver(http, organization, client)
-                    await _latency(driver, result, duration, warmup)
-                    await _throughput(driver, result, duration, in_flight)
-                    result.refused = driver.refused
-                finally:
-                    client.close()
+    """Start the system, measure latency then throughput, stop it; see the module doc.
+
+    ``database_url``: None for SQLite in a temporary directory; a PostgreSQL URL names the
+    server the bench makes (and drops) a database of its own on.
+    """
+    result = CallBenchResult(rate=rate, pinned=pin, layout=layout)
+    async with bench_database(database_url) as database:
+        result.database = database.kind
+        with start_system(layout, database.url, pin=pin) as system:
+            await _measure(system, database.organization, result, _Phases(duration, warmup, in_flight))
     return result
 
 

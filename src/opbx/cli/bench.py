@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,19 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def _cmd_bench_calls(args: argparse.Namespace) -> int:
     from opbx.bench.calls import result_json, run_call_bench
+    from opbx.bench.scratch import chosen_url
 
     configure_logging(args.log_level, default="warning")
+    database_url = chosen_url(args.layout, args.database_url, os.environ)
     result = run(
         run_call_bench(
-            rate=args.rate, duration=args.duration, warmup=args.warmup, in_flight=args.in_flight, pin=not args.no_pin
+            rate=args.rate,
+            duration=args.duration,
+            warmup=args.warmup,
+            in_flight=args.in_flight,
+            pin=not args.no_pin,
+            layout=args.layout,
+            database_url=database_url,
         )
     )
     print(result.report(), flush=True)
@@ -42,6 +51,18 @@ def register(commands: Any) -> None:
 
     calls: Parser = commands.add_parser(
         "bench-calls", help="measure the backend: webhook to event latency and throughput"
+    )
+    calls.add_argument(
+        "--layout",
+        choices=("embedded", "production"),
+        default="embedded",
+        help="embedded: opbx serve on SQLite (the default); production: opbx api on PostgreSQL + opbx realtime",
+    )
+    calls.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="default: SQLite in a temporary directory (embedded), DATABASE_URL (production); "
+        "on PostgreSQL the bench makes and drops a database of its own",
     )
     calls.add_argument("--rate", type=float, default=100.0, help="latency: webhooks per second (100)")
     calls.add_argument("--duration", type=float, default=10.0, help="seconds measured, each phase (10)")
