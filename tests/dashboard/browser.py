@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, ViewportSize, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, Playwright, ViewportSize, expect
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -215,17 +215,18 @@ async def state_log(page: Page) -> list[tuple[str | None, float]]:
     return [(entry["state"], float(entry["at"])) for entry in entries]
 
 
-async def active_rows(page: Page) -> list[tuple[str, str]]:
-    """The active-call rows as (call id, data-status), in page order."""
-    rows: list[list[str]] = await page.locator('[data-testid="call-row"]').evaluate_all(
+async def _rows(rows: Locator) -> list[tuple[str, str]]:
+    pairs: list[list[str]] = await rows.evaluate_all(
         "(rows) => rows.map((row) => [row.getAttribute('data-call-id'), row.getAttribute('data-status')])"
     )
-    return [(call_id, status) for call_id, status in rows]
+    return [(call_id, status) for call_id, status in pairs]
+
+
+async def active_rows(page: Page) -> list[tuple[str, str]]:
+    """The active-call rows as (call id, data-status), in page order."""
+    return await _rows(page.locator(CALL_ROWS))
 
 
 async def recent_rows(page: Page) -> list[tuple[str, str]]:
     """The recent-call rows as (call id, data-status), in page order."""
-    rows: list[list[str]] = await page.get_by_test_id("recent-call").evaluate_all(
-        "(rows) => rows.map((row) => [row.getAttribute('data-call-id'), row.getAttribute('data-status')])"
-    )
-    return [(call_id, status) for call_id, status in rows]
+    return await _rows(page.get_by_test_id("recent-call"))

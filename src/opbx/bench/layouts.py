@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from opbx.bench.target import ServerProcess, free_port, wait_until_listening
+from opbx.bench.target import ServerProcess, free_port, spawn
 
 __all__ = ["LAYOUTS", "System", "start_system"]
 
@@ -32,9 +30,8 @@ _START_TIMEOUT = 30.0
 
 @dataclass(frozen=True, slots=True)
 class System:
-    """Where the system listens and its processes (``opbx serve``, or ``opbx api`` and ``opbx realtime``)."""
+    """Where it listens, and its processes: the API's first (``opbx serve`` or ``opbx api``), then the realtime."""
 
-    layout: str
     api_port: int
     ws_port: int
     processes: tuple[ServerProcess, ...]
@@ -46,15 +43,7 @@ def _env(**settings: str) -> dict[str, str]:
 
 
 def _spawn(args: list[str], description: str, env: dict[str, str], port: int) -> ServerProcess:
-    command = [sys.executable, "-m", "opbx.cli", *args, "--log-level", "warning"]
-    popen = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - our own command
-    server = ServerProcess(popen.pid, description, popen)
-    try:
-        wait_until_listening(_HOST, port, _START_TIMEOUT, popen)
-    except BaseException:
-        server.stop(15)
-        raise
-    return server
+    return spawn(args, env, _HOST, port, description, _START_TIMEOUT)
 
 
 def _embedded(database_url: str, api_port: int, ws_port: int, started: list[ServerProcess]) -> None:
@@ -86,10 +75,10 @@ def start_system(layout: str, database_url: str, *, pin: bool) -> Iterator[Syste
     try:
         (_embedded if layout == "embedded" else _production)(database_url, api_port, ws_port, started)
         if pin:
-            for server in started:
-                server.pin(0 if server.description in ("opbx serve", "opbx api") else 1)
+            for index, server in enumerate(started):  # the API (or opbx serve) alone on CPU 0
+                server.pin(0 if index == 0 else 1)
             os.sched_setaffinity(0, {1})
-        yield System(layout, api_port, ws_port, tuple(started))
+        yield System(api_port, ws_port, tuple(started))
     finally:
         for server in started:  # the API first: its relay must not lose the realtime server midway
             server.stop(15)

@@ -140,21 +140,31 @@ def wait_until_listening(host: str, port: int, timeout: float, process: subproce
             time.sleep(0.05)
 
 
-def spawn_opbx(endpoint: Endpoint, *, timeout: float = 20.0) -> ServerProcess:
-    """Start ``opbx realtime`` on the endpoint's port, hosting its app; wait until it listens."""
-    env = dict(os.environ, OPBX_APP_ID=endpoint.app_id, OPBX_APP_KEY=endpoint.key, OPBX_APP_SECRET=endpoint.secret)
-    env.pop("OPBX_CONFIG", None)
-    command = [sys.executable, "-m", "opbx.cli", "realtime", "--host", endpoint.host, "--port", str(endpoint.port)]
-    command += ["--log-level", "warning"]
+def spawn(
+    args: list[str], env: dict[str, str], host: str, port: int, description: str, timeout: float
+) -> ServerProcess:
+    """Start ``opbx <args>`` and wait until ``host:port`` listens; a failed start raises with its log."""
+    command = [sys.executable, "-m", "opbx.cli", *args, "--log-level", "warning"]
     log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
     popen = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)  # noqa: S603
-    python = ".".join(map(str, sys.version_info[:3]))
-    description = f"opbx realtime {__version__} (spawned, pid {popen.pid}, Python {python})"
-    server = ServerProcess(popen.pid, description, popen, log)
+    server = ServerProcess(popen.pid, description.format(pid=popen.pid), popen, log)
     try:
-        wait_until_listening(endpoint.host, endpoint.port, timeout, popen)
+        wait_until_listening(host, port, timeout, popen)
     except ServerError as exc:
         text = server.log_text()
         server.stop()
         raise ServerError(f"{exc}; its log:\n{text}") from None
+    except BaseException:
+        server.stop()
+        raise
     return server
+
+
+def spawn_opbx(endpoint: Endpoint, *, timeout: float = 20.0) -> ServerProcess:
+    """Start ``opbx realtime`` on the endpoint's port, hosting its app; wait until it listens."""
+    env = dict(os.environ, OPBX_APP_ID=endpoint.app_id, OPBX_APP_KEY=endpoint.key, OPBX_APP_SECRET=endpoint.secret)
+    env.pop("OPBX_CONFIG", None)
+    python = ".".join(map(str, sys.version_info[:3]))
+    description = f"opbx realtime {__version__} (spawned, pid {{pid}}, Python {python})"
+    args = ["realtime", "--host", endpoint.host, "--port", str(endpoint.port)]
+    return spawn(args, env, endpoint.host, endpoint.port, description, timeout)

@@ -73,36 +73,49 @@ class PusherBroadcaster:
         ready = [url for url in self.urls if self._passed_over_until.get(url, 0.0) <= now]
         return ready + [url for url in self.urls if url not in ready]
 
-    async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
-        path = f"/apps/{self._app_id}/events"
-        body = orjson.dumps({"name": event, "channels": list(channels), "data": orjson.dumps(payload).decode()})
+    async def _first_answer(
+        self, method: str, path: str, body: bytes = b"", *, per_url: httpx.Timeout | None = None, count: bool = True
+    ) -> tuple[str, httpx.Response]:
+        """Send a signed request to the URLs in failover order; the first that answers below 500, and its answer.
+
+        A URL that does not answer, or answers 5xx, is passed over for :data:`RETRY_AFTER`
+        seconds (and counted as a failed delivery when ``count``). Raises
+        :class:`BroadcastFailed` naming each URL's failure when none answers.
+        """
         errors: list[str] = []
         for url in self._order():
             try:
-                response = await self._clients[url].post(
+                response = await self._clients[url].request(
+                    method,
                     path,
-                    params=self._signed("POST", path, body),
-                    content=body,
-                    headers={"Content-Type": "application/json"},
+                    params=self._signed(method, path, body),
+                    content=body or None,
+                    headers={"Content-Type": "application/json"} if body else None,
+                    timeout=per_url if per_url is not None else httpx.USE_CLIENT_DEFAULT,
                 )
             except httpx.HTTPError as exc:
                 errors.append(f"{url}: {type(exc).__name__}: {exc}")
-                self._failed(url)
+                self._failed(url, count=count)
                 continue
             if response.status_code >= 500:
                 errors.append(f"{url}: HTTP {response.status_code}")
-                self._failed(url)
+                self._failed(url, count=count)
                 continue
-            if response.status_code >= 300:
-                self.stats.attempted(url, failed=True)
-                raise BroadcastFailed(f"{url}: HTTP {response.status_code}: {response.text[:200]}")
-            self.stats.attempted(url)
-            self._passed_over_until.pop(url, None)
-            return
+            return url, response
         raise BroadcastFailed("; ".join(errors))
 
-    def _failed(self, url: str) -> None:
-        self.stats.attempted(url, failed=True)
+    async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
+        body = orjson.dumps({"name": event, "channels": list(channels), "data": orjson.dumps(payload).decode()})
+        url, response = await self._first_answer("POST", f"/apps/{self._app_id}/events", body)
+        if response.status_code >= 300:
+            self.stats.attempted(url, failed=True)
+            raise BroadcastFailed(f"{url}: HTTP {response.status_code}: {response.text[:200]}")
+        self.stats.attempted(url)
+        self._passed_over_until.pop(url, None)
+
+    def _failed(self, url: str, *, count: bool = True) -> None:
+        if count:
+            self.stats.attempted(url, failed=True)
         self._passed_over_until[url] = self._clock() + RETRY_AFTER
 
     async def target_health(self) -> dict[str, bool]:
@@ -126,22 +139,14 @@ class PusherBroadcaster:
         Short timeouts (:data:`PRESENCE_TIMEOUT`): a page waits for this. A URL that does not
         answer is passed over as for a broadcast; the lookup is not counted as a delivery.
         """
-        path = f"/apps/{self._app_id}/channels/{channel}/users"
-        for url in self._order():
-            try:
-                response = await self._clients[url].get(
-                    path, params=self._signed("GET", path, b""), timeout=PRESENCE_TIMEOUT
-                )
-            except httpx.HTTPError as exc:
-                log.info("presence of %s not read from %s: %s: %s", channel, url, type(exc).__name__, exc)
-                self._passed_over_until[url] = self._clock() + RETRY_AFTER
-                continue
-            if response.status_code >= 500:
-                log.info("presence of %s not read from %s: HTTP %d", channel, url, response.status_code)
-                self._passed_over_until[url] = self._clock() + RETRY_AFTER
-                continue
-            return _user_ids(url, channel, response)
-        return None
+        try:
+            url, response = await self._first_answer(
+                "GET", f"/apps/{self._app_id}/channels/{channel}/users", per_url=PRESENCE_TIMEOUT, count=False
+            )
+        except BroadcastFailed as exc:
+            log.info("presence of %s not read: %s", channel, exc)
+            return None
+        return _user_ids(url, channel, response)
 
     async def close(self) -> None:
         for client in self._clients.values():

@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, cast
 
 from opbx.db.models import CallLog, Extension, User
 from opbx.telephony.states import CallState
@@ -25,7 +25,6 @@ __all__ = ["ActiveStatus", "BoardCall", "BoardState", "ExtensionStatus", "extens
 
 
 ActiveStatus = Literal["initiated", "ringing", "answered"]
-_ACTIVE: dict[str, ActiveStatus] = {"initiated": "initiated", "ringing": "ringing", "answered": "answered"}
 
 
 class BoardState(StrEnum):
@@ -87,4 +86,6 @@ def extension_status(
 
 
 def _board(call: CallLog, since: datetime) -> BoardCall:
-    return BoardCall(call.call_id, _ACTIVE[call.status], call.direction, call.from_number, call.to_number, since)
+    return BoardCall(
+        call.call_id, cast(ActiveStatus, call.status), call.direction, call.from_number, call.to_number, since
+    )

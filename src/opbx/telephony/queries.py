@@ -124,7 +124,13 @@ class CallQueries:
             .scalars()
             .all()
         )
-        return [extension_status(extension, user, calls, present) for extension, user in extensions.all()]
+        by_extension: dict[int | None, list[CallLog]] = {}
+        for call in calls:
+            by_extension.setdefault(call.extension_id, []).append(call)
+        return [
+            extension_status(extension, user, by_extension.get(extension.id, []), present)
+            for extension, user in extensions.all()
+        ]
 
     async def page(self, filters: CallFilters) -> dict[str, Any]:
         query = self._calls()
