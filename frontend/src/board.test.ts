@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { boardRows, boardSeconds, extensionStateLabel, type BoardInput } from "./board";
-import { activeCalls, callsReducer, initialCallsState, type CallEntry, type CallsAction } from "./calls";
+import {
+  callsReducer,
+  initialCallsState,
+  isActiveStatus,
+  visibleCalls,
+  type CallEntry,
+  type CallsAction,
+} from "./calls";
 import type { CallEvent, ExtensionStatus } from "./types";
 
 function extension(id: number, number: string, userId: number | null, online: boolean | null = null): ExtensionStatus {
@@ -19,7 +26,9 @@ const EXTENSIONS = [extension(1, "101", 10), extension(2, "102", 20), extension(
 /** The calls the store holds after `events` (the board reads what the store reads). */
 function calls(...events: CallEvent[]): CallEntry[] {
   const actions: CallsAction[] = events.map((event) => ({ type: "event", event, now: 0 }));
-  return activeCalls(actions.reduce(callsReducer, initialCallsState()));
+  return visibleCalls(actions.reduce(callsReducer, initialCallsState())).filter(
+    (c) => c.endedAt === null && isActiveStatus(c.status),
+  );
 }
 
 const initiated = (callId: string, from = "+15550001", at = "2025-01-01T10:00:00.000Z"): CallEvent => ({

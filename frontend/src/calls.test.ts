@@ -3,13 +3,13 @@ import {
   ENDED_LINGER_MS,
   SEEN_GENERATION_SIZE,
   TOMBSTONE_TTL_MS,
-  activeCalls,
   callDurationSeconds,
   callsReducer,
   eventSeq,
   hasSeen,
   isStale,
   initialCallsState,
+  isActiveStatus,
   liveStats,
   visibleCalls,
   type CallsAction,
@@ -18,6 +18,11 @@ import {
 import type { CallEvent, CallLog, CallStatus, EndedCallStatus } from "./types";
 
 const T0 = Date.parse("2025-01-01T10:00:00.000Z");
+
+/** The visible calls not over yet (neither ended locally nor in a final state), oldest first. */
+function stillActive(state: CallsState) {
+  return visibleCalls(state).filter((c) => c.endedAt === null && isActiveStatus(c.status));
+}
 
 function initiated(callId: string, eventId: string, at = "2025-01-01T10:00:00.000Z"): CallEvent {
   return {
@@ -240,7 +245,7 @@ describe("out of order", () => {
     for (const status of ["answered", "canceled"]) {
       const s = run([ev(initiated("c1", "e1")), ev(ended("c1", "e2", status as EndedCallStatus))]);
       expect(s.calls.c1!.status).toBe("completed");
-      expect(activeCalls(s)).toEqual([]);
+      expect(stillActive(s)).toEqual([]);
     }
   });
 });
@@ -417,7 +422,7 @@ describe("selectors", () => {
       ev(ended("done", "e6")),
     ]);
     expect(visibleCalls(s).map((c) => c.call_id)).toEqual(["done", "early", "mid", "late"]);
-    expect(activeCalls(s).map((c) => c.call_id)).toEqual(["early", "mid", "late"]);
+    expect(stillActive(s).map((c) => c.call_id)).toEqual(["early", "mid", "late"]);
     const now = Date.parse("2025-01-01T10:01:00.000Z");
     expect(liveStats(visibleCalls(s), now)).toEqual({ active: 3, ringing: 2, longestWait: 60 });
     expect(liveStats([], now)).toEqual({ active: 0, ringing: 0, longestWait: 0 });

@@ -350,16 +350,12 @@ function parseTime(iso: string | null): number | null {
 }
 
 /** Calls to show in the active panel (including ones lingering after ending), oldest first. */
-export function visibleCalls(state: CallsState): CallEntry[] {
+export function visibleCalls(state: Pick<CallsState, "calls">): CallEntry[] {
   return Object.values(state.calls).sort((a, b) => {
     const ta = parseTime(a.initiated_at) ?? parseTime(a.answered_at) ?? Number.MAX_SAFE_INTEGER;
     const tb = parseTime(b.initiated_at) ?? parseTime(b.answered_at) ?? Number.MAX_SAFE_INTEGER;
     return ta - tb || a.call_id.localeCompare(b.call_id);
   });
-}
-
-export function activeCalls(state: CallsState): CallEntry[] {
-  return visibleCalls(state).filter((c) => c.endedAt === null && isActiveStatus(c.status));
 }
 
 /**

@@ -7,7 +7,6 @@ import {
   bucketLabel,
   countAxisMax,
   countTicks,
-  hasChartFigures,
   hourChartData,
   hourLabel,
   hourReadout,
@@ -17,7 +16,7 @@ import {
   hourTicks,
   hourTotals,
 } from "./charts";
-import type { HourFigures, Statistics } from "./types";
+import type { HourFigures } from "./types";
 
 function day(figures: Partial<Record<number, [total: number, answered: number, missed: number]>>): HourFigures[] {
   return Array.from({ length: 24 }, (_, hour) => {
@@ -25,16 +24,6 @@ function day(figures: Partial<Record<number, [total: number, answered: number, m
     return { hour, total, answered, missed };
   });
 }
-
-const stats: Statistics = {
-  date: "2026-11-26",
-  total: 12,
-  active: 1,
-  answered: 8,
-  missed: 3,
-  average_duration: 40,
-  longest_wait: 12,
-};
 
 describe("calls per hour", () => {
   it("shapes the API's 24 hours for stacked bars: missed on top of answered", () => {
@@ -148,14 +137,5 @@ describe("count axis", () => {
 
   it("labels whole numbers only", () => {
     expect(countTicks([0, 0.5, 1, 1500])).toEqual(["0", "", "1", "1,500"]);
-  });
-});
-
-describe("figures present", () => {
-  it("tells a server that sends the charts' figures from one that does not", () => {
-    expect(hasChartFigures(null)).toBe(false);
-    expect(hasChartFigures(stats)).toBe(false);
-    expect(hasChartFigures({ ...stats, per_hour: day({}) })).toBe(true);
-    expect(hasChartFigures({ ...stats, time_to_answer: [] })).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 // Today's charts, the pure part: the statistics API's figures shaped for uPlot, and in words.
 
-import type { AnswerTimeBucket, HourFigures, Statistics } from "./types";
+import type { AnswerTimeBucket, HourFigures } from "./types";
 
 export const HOURS_A_DAY = 24;
 
@@ -167,9 +167,4 @@ export function answerReadout(series: AnswerSeries, index: number): string {
   const label = series.labels[index];
   if (label === undefined) return "";
   return `Answered in ${label}: ${calls(series.counts[index] ?? 0)}`;
-}
-
-/** Whether the statistics carry the charts' figures (a server before issue 10 sends none). */
-export function hasChartFigures(stats: Statistics | null): boolean {
-  return Array.isArray(stats?.per_hour) || Array.isArray(stats?.time_to_answer);
 }

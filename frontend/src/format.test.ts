@@ -1,7 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { answeredByLabel, clockOffsetMs, formatClock, formatDuration, statusLabel } from "./format";
+import {
+  answeredByLabel,
+  clockOffsetMs,
+  formatClock,
+  formatDuration,
+  formatOptionalDuration,
+  statusLabel,
+} from "./format";
 
 describe("format", () => {
+  it("formats a duration that may be missing", () => {
+    expect(formatOptionalDuration(754)).toBe("12:34");
+    expect(formatOptionalDuration(0)).toBe("0:00");
+    expect(formatOptionalDuration(null)).toBe("—");
+    expect(formatOptionalDuration(null, "")).toBe("");
+  });
+
   it("formats durations", () => {
     expect(formatDuration(0)).toBe("0:00");
     expect(formatDuration(5)).toBe("0:05");

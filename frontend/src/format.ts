@@ -9,6 +9,11 @@ export function formatDuration(totalSeconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 }
 
+/** formatDuration(seconds), or `empty` when there is no duration (null). */
+export function formatOptionalDuration(seconds: number | null, empty = "—"): string {
+  return seconds !== null ? formatDuration(seconds) : empty;
+}
+
 const STATUS_LABELS: Record<string, string> = {
   initiated: "Incoming",
   ringing: "Ringing",

@@ -9,7 +9,6 @@ import {
   hasFilters,
   historyPath,
   isDay,
-  matchesFilters,
   newCallIds,
   pageInfo,
   pageSummary,
@@ -138,39 +137,6 @@ describe("the filter form", () => {
     expect(hasFilters({ page: 2, per_page: 10 })).toBe(false);
     expect(hasFilters({ search: "   " })).toBe(false);
     expect(hasFilters({ direction: "outbound" })).toBe(true);
-  });
-});
-
-describe("matchesFilters", () => {
-  it("matches everything without filters, paging aside", () => {
-    expect(matchesFilters(call(), {})).toBe(true);
-    expect(matchesFilters(call(), { page: 3, per_page: 10 })).toBe(true);
-  });
-
-  it("matches state, direction and extension", () => {
-    expect(matchesFilters(call(), { status: "completed", direction: "inbound", extension_id: 7 })).toBe(true);
-    expect(matchesFilters(call(), { status: "ringing" })).toBe(false);
-    expect(matchesFilters(call(), { direction: "outbound" })).toBe(false);
-    expect(matchesFilters(call(), { extension_id: 8 })).toBe(false);
-    expect(matchesFilters(call({ extension_id: "7" }), { extension_id: 7 })).toBe(true);
-    expect(matchesFilters(call({ extension_id: null }), { extension_id: 7 })).toBe(false);
-  });
-
-  it("searches either number", () => {
-    expect(matchesFilters(call(), { search: "555" })).toBe(true);
-    expect(matchesFilters(call(), { search: "2071" })).toBe(true);
-    expect(matchesFilters(call(), { search: "999" })).toBe(false);
-    expect(matchesFilters(call({ from_number: null, to_number: null }), { search: "5" })).toBe(false);
-  });
-
-  it("matches the UTC day the call began, both ends inclusive", () => {
-    const late = call({ initiated_at: "2026-11-26T23:59:59.999Z" });
-    expect(matchesFilters(late, { from: "2026-11-26", to: "2026-11-26" })).toBe(true);
-    expect(matchesFilters(late, { from: "2026-11-27" })).toBe(false);
-    expect(matchesFilters(late, { to: "2026-11-25" })).toBe(false);
-    // the same moment written with an offset is still the 26th in UTC
-    expect(matchesFilters(call({ initiated_at: "2026-11-27T01:00:00+02:00" }), { to: "2026-11-26" })).toBe(true);
-    expect(matchesFilters(call({ initiated_at: null }), { from: "2026-11-01" })).toBe(false);
   });
 });
 

@@ -1,7 +1,10 @@
 // The call history page's pure parts: filters to and from the URL (the REST API's own names),
-// which calls match them, pages, a call's timeline and the labels the page shows.
+// the filter form, pages, a call's timeline and the labels the page shows.
 
 import { filtersQuery } from "./api";
+import { ACTIVE_STATUSES, ENDED_STATUSES, isActiveStatus, isEndedStatus } from "./calls";
+import { formatDuration } from "./format";
+import { pathForPage } from "./routes";
 import type {
   CallDetail,
   CallDirection,
@@ -13,18 +16,10 @@ import type {
   TimelineEntry,
 } from "./types";
 
-export const HISTORY_PATH = "/history";
+export const HISTORY_PATH = pathForPage("history");
 
 /** Our seven call states, in the order a call goes through them (docs/call-states.md). */
-export const CALL_STATUSES: readonly CallStatus[] = [
-  "initiated",
-  "ringing",
-  "answered",
-  "completed",
-  "busy",
-  "no_answer",
-  "failed",
-];
+export const CALL_STATUSES: readonly CallStatus[] = [...ACTIVE_STATUSES, ...ENDED_STATUSES];
 
 export const CALL_DIRECTIONS: readonly CallDirection[] = ["inbound", "outbound"];
 
@@ -42,7 +37,7 @@ const WHOLE = /^[1-9]\d{0,9}$/;
 const PRINTABLE = /^(?:[^\p{C}\p{Z}]| )+$/u;
 
 export function isCallStatus(value: string): value is CallStatus {
-  return (CALL_STATUSES as readonly string[]).includes(value);
+  return isActiveStatus(value) || isEndedStatus(value);
 }
 
 export function isCallDirection(value: string): value is CallDirection {
@@ -127,38 +122,6 @@ export function historyPath(filters: CallFilters): string {
 /** The filters of another page of the same results. */
 export function withPage(filters: CallFilters, page: number): CallFilters {
   return canonicalFilters({ ...filters, page });
-}
-
-/** The UTC day (`YYYY-MM-DD`) an ISO timestamp falls on, or null. */
-export function utcDay(iso: string | null | undefined): string | null {
-  if (!iso) return null;
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? null : new Date(t).toISOString().slice(0, 10);
-}
-
-/**
- * Whether `call` belongs in the results for `filters`, as the API decides it: the same state and
- * direction, begun (UTC) on a day from `from` to `to` inclusive, `search` part of the caller's or
- * the dialled number, routed to the extension. Paging is not a filter.
- */
-export function matchesFilters(call: CallLog, filters: CallFilters): boolean {
-  if (filters.status && call.status !== filters.status) return false;
-  if (filters.direction && call.direction !== filters.direction) return false;
-  if (filters.from || filters.to) {
-    const day = utcDay(call.initiated_at);
-    if (day === null) return false;
-    if (filters.from && day < filters.from) return false;
-    if (filters.to && day > filters.to) return false;
-  }
-  const search = cleanSearch(filters.search);
-  if (search !== undefined) {
-    const numbers = [call.from_number, call.to_number];
-    if (!numbers.some((number) => number?.includes(search))) return false;
-  }
-  if (filters.extension_id !== undefined && filters.extension_id !== null) {
-    if (call.extension_id === null || String(call.extension_id) !== String(filters.extension_id)) return false;
-  }
-  return true;
 }
 
 // ---------- the filter form ----------
@@ -267,7 +230,7 @@ export function timelineOf(call: CallLog & Partial<Pick<CallDetail, "timeline">>
   if (call.initiated_at) entries.push({ status: "initiated", at: call.initiated_at });
   if (call.ringing_at) entries.push({ status: "ringing", at: call.ringing_at });
   if (call.answered_at) entries.push({ status: "answered", at: call.answered_at });
-  if (call.ended_at && !["initiated", "ringing", "answered"].includes(call.status)) {
+  if (call.ended_at && !isActiveStatus(call.status)) {
     entries.push({ status: call.status, at: call.ended_at });
   }
   return entries;
@@ -279,11 +242,7 @@ export function elapsedLabel(start: string | null | undefined, at: string): stri
   const from = Date.parse(start);
   const to = Date.parse(at);
   if (Number.isNaN(from) || Number.isNaN(to)) return "";
-  const seconds = Math.max(0, Math.round((to - from) / 1000));
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = String(seconds % 60).padStart(2, "0");
-  return h > 0 ? `+${h}:${String(m).padStart(2, "0")}:${s}` : `+${m}:${s}`;
+  return `+${formatDuration(Math.round((to - from) / 1000))}`;
 }
 
 /** The provider record's body as the page shows it: indented JSON. */

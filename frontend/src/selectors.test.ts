@@ -90,6 +90,15 @@ describe("useCallPresence's selector", () => {
     expect(select({ ...s, stats }, 10).extensions[0]!.number).toBe("101");
   });
 
+  it("keeps the same presence when an event is ignored (the calls record is unchanged)", () => {
+    const select = presenceSelector();
+    const s = apply(state({ members: [{ id: 20, name: "Bo" }] }), ringingAt1);
+    const first = select(s, 20);
+    const ignored = { ...s, calls: { ...s.calls, eventsIgnored: s.calls.eventsIgnored + 1 } };
+    expect(ignored.calls.calls).toBe(s.calls.calls);
+    expect(select(ignored, 20)).toBe(first);
+  });
+
   it("counts the changes the history page listens to, and the debug counters", () => {
     const s = apply(state(), ringingAt1);
     const snap = { ...s, calls: callsReducer(s.calls, { type: "snapshot", calls: [], now: 0, seq: 1 }) };

@@ -76,13 +76,15 @@ export function connectionSelector(): (state: DashboardState) => ConnectionInfo 
 }
 
 /** Presence is the channel's word only while the socket is up and its snapshot applied. */
-export function presenceIsLive(view: ConnectionView): boolean {
+function presenceIsLive(view: ConnectionView): boolean {
   return view.phase === "live";
 }
 
 /** A memoised CallPresence over the state, for the signed-in user `userId` (one per session). */
 export function presenceSelector(): (state: DashboardState, userId: number | string | null) => CallPresence {
-  const calls = memoLast((state: CallsState) => visibleCalls(state));
+  // Keyed on the calls record, not the whole CallsState: ignored or duplicate events rebuild the
+  // state (counters, seen ids) but keep the same record, and must not recompute the board.
+  const calls = memoLast((record: CallsState["calls"]) => visibleCalls({ calls: record }));
   const board = memoLast(
     (extensions: ExtensionStatus[], active: CallEntry[], members: Member[] | null, userId: number | string | null) =>
       boardRows({ extensions, calls: active, members, userId }),
@@ -98,7 +100,7 @@ export function presenceSelector(): (state: DashboardState, userId: number | str
     ): CallPresence => ({ activeCalls, members, extensions, recent, stats, clockOffsetMs }),
   );
   return (state, userId) => {
-    const activeCalls = calls(state.calls);
+    const activeCalls = calls(state.calls.calls);
     const live = presenceIsLive(state.connection);
     // The same `members` array while live, null while not: the board is recomputed only when that flips.
     const extensions = board(state.extensions, activeCalls, live ? state.members : null, userId);

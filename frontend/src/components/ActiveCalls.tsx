@@ -1,7 +1,8 @@
 import { callDurationSeconds, isActiveStatus, isWaitingStatus } from "../calls";
-import { answeredByLabel, formatDuration, statusLabel } from "../format";
+import { answeredByLabel, formatDuration } from "../format";
 import { useNow } from "../hooks";
 import { useCallPresence } from "../presence";
+import { StatusBadge } from "./StatusBadge";
 
 interface Props {
   organizationId: number | string;
@@ -51,9 +52,7 @@ export function ActiveCalls({ organizationId }: Props) {
                     {call.to_number ?? "—"}
                   </td>
                   <td data-label="Status">
-                    <span data-testid="call-status" className={`badge status-${call.status}`}>
-                      {statusLabel(call.status)}
-                    </span>
+                    <StatusBadge status={call.status} testId="call-status" />
                   </td>
                   <td data-label="Answered by" data-testid="call-answered-by">
                     {call.status === "answered" || call.answered_by

@@ -1,6 +1,7 @@
-import { formatClock, formatDuration, statusLabel } from "../format";
+import { formatClock, formatOptionalDuration } from "../format";
 import { useCallPresence } from "../presence";
 import { shownAt } from "../recent";
+import { StatusBadge } from "./StatusBadge";
 
 interface Props {
   organizationId: number | string;
@@ -33,9 +34,9 @@ export function RecentCalls({ organizationId }: Props) {
                 <span className="mono">{c.to_number ?? "—"}</span>
               </div>
               <div className="recent-meta">
-                <span className={`badge status-${c.status}`}>{statusLabel(c.status)}</span>
+                <StatusBadge status={c.status} />
                 {c.answered_by && <span className="muted">{c.answered_by.name}</span>}
-                <span className="muted mono">{c.duration !== null ? formatDuration(c.duration) : ""}</span>
+                <span className="muted mono">{formatOptionalDuration(c.duration, "")}</span>
                 <time className="muted" dateTime={shownAt(c) ?? undefined}>
                   {formatClock(shownAt(c))}
                 </time>

@@ -2,9 +2,10 @@
 
 import { useEffect, useEffectEvent, useRef, useState, type KeyboardEvent } from "react";
 import { isUnauthorized, type LiveApi } from "../../api";
-import { answeredByLabel, formatDuration, statusLabel } from "../../format";
+import { answeredByLabel, formatOptionalDuration } from "../../format";
 import { directionLabel, elapsedLabel, formatMoment, recordBody, timelineOf } from "../../history";
 import type { CallDetail } from "../../types";
+import { StatusBadge } from "../StatusBadge";
 
 interface Props {
   api: LiveApi;
@@ -124,12 +125,12 @@ function DetailBody({ detail }: { detail: CallDetail }) {
         <dd>{directionLabel(detail.direction)}</dd>
         <dt>Status</dt>
         <dd>
-          <span className={`badge status-${detail.status}`}>{statusLabel(detail.status)}</span>
+          <StatusBadge status={detail.status} />
         </dd>
         <dt>Extension / answered by</dt>
         <dd>{answeredByLabel(detail.answered_by, detail.extension?.number ?? null)}</dd>
         <dt>Duration</dt>
-        <dd className="mono">{detail.duration !== null ? formatDuration(detail.duration) : "—"}</dd>
+        <dd className="mono">{formatOptionalDuration(detail.duration)}</dd>
       </dl>
 
       <h3>Timeline</h3>
@@ -139,7 +140,7 @@ function DetailBody({ detail }: { detail: CallDetail }) {
         <ol className="timeline" data-testid="timeline">
           {timeline.map((entry, index) => (
             <li key={`${entry.status}-${index}`} data-testid="timeline-entry" data-status={entry.status}>
-              <span className={`badge status-${entry.status}`}>{statusLabel(entry.status)}</span>
+              <StatusBadge status={entry.status} />
               <time dateTime={entry.at}>{formatMoment(entry.at)}</time>
               {index > 0 && <span className="muted mono">{elapsedLabel(timeline[0]?.at, entry.at)}</span>}
             </li>

@@ -1,9 +1,10 @@
 // The history's results: one row a call (open its detail by click, Enter or Space), and the pages.
 
 import type { KeyboardEvent } from "react";
-import { answeredByLabel, formatDuration, statusLabel } from "../../format";
+import { answeredByLabel, formatOptionalDuration } from "../../format";
 import { directionLabel, formatMoment, pageSummary, type PageInfo } from "../../history";
 import type { CallLog } from "../../types";
+import { StatusBadge } from "../StatusBadge";
 
 interface TableProps {
   calls: readonly CallLog[];
@@ -68,11 +69,11 @@ export function HistoryTable({ calls, selectedId, fresh, onOpen, hintId }: Table
                 </td>
                 <td data-label="Direction">{directionLabel(call.direction)}</td>
                 <td data-label="Status">
-                  <span className={`badge status-${call.status}`}>{statusLabel(call.status)}</span>
+                  <StatusBadge status={call.status} />
                 </td>
                 <td data-label="Extension">{answeredByLabel(call.answered_by, call.extension?.number ?? null)}</td>
                 <td data-label="Duration" className="num mono">
-                  {call.duration !== null ? formatDuration(call.duration) : "—"}
+                  {formatOptionalDuration(call.duration)}
                 </td>
               </tr>
             );
