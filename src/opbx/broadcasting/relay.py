@@ -23,20 +23,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from opbx.broadcasting.base import Broadcaster, BroadcastFailed
 from opbx.clock import Clock, SystemClock
 from opbx.db.engine import Database
-from opbx.db.models import Organization, OutboxEvent
+from opbx.db.models import Base, Organization, OutboxEvent
 from opbx.telephony.events import iso8601, organization_channel
 
-__all__ = ["SYNC_EVENT", "SYNC_INTERVAL", "Backlog", "OutboxRelay", "backoff"]
+__all__ = ["SYNC_EVENT", "SYNC_INTERVAL", "Backlog", "OutboxRelay", "Pending", "backoff"]
 
 log = logging.getLogger("opbx.broadcast")
 
@@ -71,6 +73,44 @@ class Backlog:
     """Organizations whose delivery is failing now."""
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """An outbox event not yet sent: what a round needs of its row."""
+
+    id: int
+    event_id: str
+    organization_id: int
+    call_id: str
+    name: str
+    channels: list[str]
+    payload: dict[str, Any]
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+
+
+_outbox = Base.metadata.tables[OutboxEvent.__tablename__]
+_PENDING = (
+    select(*(_outbox.c[field.name] for field in fields(Pending)))
+    .where(_outbox.c.sent_at.is_(None))
+    .order_by(_outbox.c.id)
+    .limit(_BATCH)
+)
+_MARK_SENT = (
+    update(_outbox)
+    .where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
+    .values(sent_at=bindparam("now"), attempts=_outbox.c.attempts + 1)
+)
+
+
+def _read_pending(connection: Connection) -> list[Pending]:
+    return [Pending(*row) for row in connection.execute(_PENDING)]
+
+
+def _mark(connection: Connection, ids: list[int], now: datetime) -> None:
+    connection.execute(_MARK_SENT, {"ids": ids, "now": now})
+
+
 class OutboxRelay:
     def __init__(self, database: Database, broadcaster: Broadcaster, *, clock: Clock | None = None) -> None:
         self._database = database
@@ -96,18 +136,9 @@ class OutboxRelay:
     async def send_due(self) -> int:
         """Send every pending event that is due; return how many were sent."""
         now = self._now()
-        async with self._database.reader() as session:
-            pending = (
-                (
-                    await session.execute(
-                        select(OutboxEvent).where(OutboxEvent.sent_at.is_(None)).order_by(OutboxEvent.id).limit(_BATCH)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+        pending = await self._database.read(_read_pending)
         waiting: set[int] = set()
-        sent: list[OutboxEvent] = []
+        sent: list[Pending] = []
         for event in pending:
             if event.organization_id in waiting:
                 continue
@@ -125,7 +156,7 @@ class OutboxRelay:
         await self._mark_sent(sent)
         return len(sent)
 
-    def _recovered(self, event: OutboxEvent, now: datetime) -> None:
+    def _recovered(self, event: Pending, now: datetime) -> None:
         since = self._stalled.pop(event.organization_id, None)
         if since is not None:
             log.info(
@@ -169,7 +200,7 @@ class OutboxRelay:
         self.backlog = Backlog(int(depth), age, tuple(sorted(self._stalled)))
         return self.backlog
 
-    async def _mark_sent(self, events: list[OutboxEvent]) -> None:
+    async def _mark_sent(self, events: list[Pending]) -> None:
         """Record a round's sent events in one transaction (one write lock, not one per event).
 
         A crash before this commits re-sends them: at-least-once, as clients expect.
@@ -177,16 +208,13 @@ class OutboxRelay:
         if not events:
             return
         now = self._now()
-        async with self._database.session() as session, session.begin():
-            await session.execute(
-                update(OutboxEvent)
-                .where(OutboxEvent.id.in_([event.id for event in events]))
-                .values(sent_at=now, attempts=OutboxEvent.attempts + 1)
-            )
-        for event in events:
-            self._log_sent(event, now)
+        ids = [event.id for event in events]
+        await self._database.write(lambda connection: _mark(connection, ids, now))
+        if log.isEnabledFor(logging.INFO):
+            for event in events:
+                self._log_sent(event, now)
 
-    def _log_sent(self, event: OutboxEvent, now: datetime) -> None:
+    def _log_sent(self, event: Pending, now: datetime) -> None:
         for channel in event.channels:
             log.info(
                 orjson.dumps(
@@ -203,7 +231,7 @@ class OutboxRelay:
                 ).decode()
             )
 
-    async def _failed(self, event: OutboxEvent, error: str, now: datetime) -> None:
+    async def _failed(self, event: Pending, error: str, now: datetime) -> None:
         if event.organization_id not in self._stalled:
             self._stalled[event.organization_id] = now
             log.warning(

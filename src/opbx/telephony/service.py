@@ -21,17 +21,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from opbx.clock import Clock, SystemClock
 from opbx.db.engine import Database
-from opbx.db.models import CallLog, Extension, Organization, OutboxEvent
 from opbx.parsing import parse_record_id
 from opbx.telephony.events import (
     AnsweredBy,
@@ -45,7 +44,7 @@ from opbx.telephony.events import (
 )
 from opbx.telephony.ingest import ProviderReport, WebhookKind, parse_webhook, verify_signature
 from opbx.telephony.states import TERMINAL, CallState, IllegalTransition, is_stale, path_to
-from opbx.telephony.store import CallStore, SqlCallStore
+from opbx.telephony.store import Call, CallStore, SqlCallStore
 
 __all__ = ["CallService", "Outcome", "UnknownDid", "WebhookForbidden", "WebhookResult", "WebhookUnauthorized"]
 
@@ -72,6 +71,19 @@ class Outcome(StrEnum):
     IGNORED = "ignored"
 
 
+@dataclass(slots=True)
+class _Change:
+    """What one report does to one call, gathered before it is written."""
+
+    call: Call | None
+    before: Call | None
+    """The call as it was read; None for a call this report creates."""
+    report: ProviderReport
+    digest: str
+    now: datetime
+    events: list[CallEvent] = field(default_factory=list)
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookResult:
     outcome: Outcome
@@ -94,128 +106,139 @@ class CallService:
     def now(self) -> datetime:
         return datetime.fromtimestamp(self._clock.time(), UTC)
 
-    async def verify(self, body: bytes, signature: str | None, organization_hint: str | None) -> Organization:
+    def _verify(self, store: CallStore, body: bytes, signature: str | None, organization_hint: str | None) -> int:
         """The organization whose secret signed ``body``; nothing is parsed before this."""
-        async with self._database.reader() as session:
-            query = select(Organization)
-            if organization_hint is not None:
-                try:
-                    query = query.where(Organization.id == parse_record_id(organization_hint))
-                except ValueError:
-                    raise WebhookUnauthorized("unknown organization") from None
-            organizations = (await session.execute(query)).scalars().all()
-        for organization in organizations:
-            if verify_signature(organization.webhook_secret, body, signature):
-                return organization
+        hinted: int | None = None
+        if organization_hint is not None:
+            try:
+                hinted = parse_record_id(organization_hint)
+            except ValueError:
+                raise WebhookUnauthorized("unknown organization") from None
+        for organization_id, secret in store.secrets(hinted):
+            if verify_signature(secret, body, signature):
+                return organization_id
         raise WebhookUnauthorized("missing or invalid X-Cloudonix-Signature")
 
     async def handle(
         self, kind: WebhookKind, body: bytes, signature: str | None, organization_hint: str | None = None
     ) -> WebhookResult:
-        """Verify, parse and apply one webhook. Raises the errors above and InvalidWebhook."""
-        organization = await self.verify(body, signature, organization_hint)
-        report = parse_webhook(kind, body, self.now())
+        """Verify, parse and apply one webhook. Raises the errors above and InvalidWebhook.
+
+        All of it is one transaction (:meth:`Database.write`): the signature is checked
+        against the secrets as they are in it, so a rotated secret counts at once.
+        """
         digest = hashlib.sha256(kind.encode() + b"\n" + body).hexdigest()
+
+        def unit(connection: Connection) -> WebhookResult:
+            store = SqlCallStore(connection)
+            organization_id = self._verify(store, body, signature, organization_hint)
+            return self._apply(store, organization_id, parse_webhook(kind, body, self.now()), digest)
+
         for attempt in range(1, _ATTEMPTS + 1):
             try:
-                async with self._database.session() as session, session.begin():
-                    result = await self._apply(SqlCallStore(session), organization, report, digest)
+                result = await self._database.write(unit)
             except (IntegrityError, OperationalError) as exc:
                 # Two webhooks for one new call raced to create it, or the database
                 # asked us to retry: run the whole unit of work again.
                 if attempt == _ATTEMPTS:
                     raise
-                log.info("retrying webhook for call %s after %s", report.call_id, type(exc).__name__)
+                log.info("retrying webhook after %s", type(exc).__name__)
                 continue
             if result.events:
                 self._on_commit()
-            log.info(
-                "webhook %s for call %s: %s (%s)%s",
-                kind,
-                report.call_id,
-                result.outcome,
-                result.status,
-                f": {result.reason}" if result.reason else "",
-            )
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "webhook %s for call %s: %s (%s)%s",
+                    kind,
+                    result.call_id,
+                    result.outcome,
+                    result.status,
+                    f": {result.reason}" if result.reason else "",
+                )
             return result
         raise AssertionError("unreachable")
 
-    async def _apply(
-        self, store: CallStore, organization: Organization, report: ProviderReport, digest: str
-    ) -> WebhookResult:
-        call = await store.call_for_update(report.call_id)
+    def _apply(self, store: CallStore, organization_id: int, report: ProviderReport, digest: str) -> WebhookResult:
+        call = store.call_for_update(report.call_id)
         # Whose call it is comes first: another organization learns nothing, not even "duplicate".
-        if call is not None and call.organization_id != organization.id:
+        if call is not None and call.organization_id != organization_id:
             raise WebhookForbidden(f"call {report.call_id} belongs to another organization")
-        if await store.already_received(digest):
-            return WebhookResult(Outcome.DUPLICATE, report.call_id, call.status if call else "unknown")
+        # A body already received is a duplicate; its record refers to its call, so only a call
+        # that exists can have one (the digest covers the body, and so the call id).
+        if call is not None and store.already_received(digest):
+            return WebhookResult(Outcome.DUPLICATE, report.call_id, call.status)
         now = self.now()
-        events: list[CallEvent] = []
-        created = call is None
+        change = _Change(call, replace(call) if call is not None else None, report, digest, now)
         if call is None:
-            call = await self._create(store, organization, report, now)
-            events.append(self._initiated(call))
-        store.add_record(call, report.kind, digest, report.raw or {}, now)
+            call = change.call = self._create(store, organization_id, report, now)
+            change.events.append(self._initiated(call))
         current = CallState(call.status)
         if current in TERMINAL:
             if report.state is not current:  # a contradiction changes nothing the final state recorded
                 reason = f"{current} is final; a report of {report.state} changes nothing"
-                return await self._result(store, call, Outcome.IGNORED, events, reason)
+                return self._result(store, change, Outcome.IGNORED, reason)
             filled = _fill_in(call, report)
             call.updated_at = now
             reason = f"{current} is final" + (f"; filled in {', '.join(filled)}" if filled else "")
-            return await self._result(store, call, Outcome.IGNORED, events, reason)
+            return self._result(store, change, Outcome.IGNORED, reason)
         if is_stale(current, report.state):
-            if created:
-                return await self._result(store, call, Outcome.APPLIED, events, None)
-            return await self._result(store, call, Outcome.IGNORED, events, f"{report.state} is behind {current}")
+            if change.before is None:
+                return self._result(store, change, Outcome.APPLIED, None)
+            return self._result(store, change, Outcome.IGNORED, f"{report.state} is behind {current}")
         try:
             path = path_to(current, report.state)
         except IllegalTransition as exc:
             log.warning("ignoring contradictory report for call %s: %s", call.call_id, exc)
-            return await self._result(store, call, Outcome.IGNORED, events, str(exc))
+            return self._result(store, change, Outcome.IGNORED, str(exc))
         for state in path:
-            events.append(await self._enter(store, call, state, report, now))
-        return await self._result(store, call, Outcome.APPLIED, events, None)
+            change.events.append(self._enter(store, call, state, report, now))
+        return self._result(store, change, Outcome.APPLIED, None)
 
-    async def _result(
-        self, store: CallStore, call: CallLog, outcome: Outcome, events: Sequence[CallEvent], reason: str | None
-    ) -> WebhookResult:
-        now = self.now()
-        first_seq = await store.next_seq(call.organization_id, len(events)) - len(events) + 1 if events else 0
+    def _result(self, store: CallStore, change: _Change, outcome: Outcome, reason: str | None) -> WebhookResult:
+        """Write what the report changed: the call, its provider record, the events in the outbox."""
+        call, events, now = change.call, change.events, change.now
+        assert call is not None
+        if change.before is None:
+            store.add_call(call)
+        elif call != change.before:
+            store.save_call(call)
+        store.add_record(call, change.report.kind, change.digest, change.report.raw or {}, now)
+        first_seq = store.next_seq(call.organization_id, len(events)) - len(events) + 1 if events else 0
+        rows = []
         for seq, event in enumerate(events, start=first_seq):
             channels = [organization_channel(call.organization_id)]
             if not isinstance(event, CallInitiated) and call.extension_id is not None:
                 channels.append(extension_channel(call.extension_id))
-            store.add_outbox(
-                OutboxEvent(
-                    event_id=event.event_id,
-                    organization_id=call.organization_id,
-                    call_id=call.call_id,
-                    seq=seq,
-                    name=event.name,
-                    channels=channels,
-                    payload={**event.payload(), "seq": seq},
-                    created_at=now,
-                    attempts=0,
-                    next_attempt_at=now,
-                )
+            rows.append(
+                {
+                    "event_id": event.event_id,
+                    "organization_id": call.organization_id,
+                    "call_id": call.call_id,
+                    "seq": seq,
+                    "name": event.name,
+                    "channels": channels,
+                    "payload": {**event.payload(), "seq": seq},
+                    "created_at": now,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                }
             )
+        store.add_outbox(rows)
         return WebhookResult(outcome, call.call_id, call.status, tuple(event.name for event in events), reason)
 
-    async def _create(
-        self, store: CallStore, organization: Organization, report: ProviderReport, now: datetime
-    ) -> CallLog:
+    @staticmethod
+    def _create(store: CallStore, organization_id: int, report: ProviderReport, now: datetime) -> Call:
+        """The new call (not yet inserted: :meth:`_result` writes it in its final state)."""
         number = report.did or report.to_number
-        did = await store.did_by_number(number) if number else None
+        did = store.did_by_number(number) if number else None
         if did is None:
             raise UnknownDid(f"no organization owns the number {number!r}")
-        if did.organization_id != organization.id:
+        if did.organization_id != organization_id:
             raise WebhookForbidden(f"the number {number} belongs to another organization")
         initiated_at = report.occurred_at if report.kind is WebhookKind.CALL_INITIATED else _earliest(report, now)
-        call = CallLog(
+        return Call(
             call_id=report.call_id,
-            organization_id=organization.id,
+            organization_id=organization_id,
             direction=report.direction or "inbound",
             from_number=report.from_number or "unknown",
             to_number=report.to_number or did.phone_number,
@@ -225,11 +248,9 @@ class CallService:
             initiated_at=initiated_at,
             updated_at=now,
         )
-        await store.add_call(call)
-        return call
 
-    async def _enter(
-        self, store: CallStore, call: CallLog, state: CallState, report: ProviderReport, now: datetime
+    def _enter(
+        self, store: CallStore, call: Call, state: CallState, report: ProviderReport, now: datetime
     ) -> CallEvent:
         call.status = state
         call.updated_at = now
@@ -244,7 +265,7 @@ class CallService:
         if state is CallState.ANSWERED:
             call.answered_at = _answered_at(report)
             if report.extension is not None:
-                extension = await store.extension_by_number(call.organization_id, report.extension)
+                extension = store.extension_by_number(call.organization_id, report.extension)
                 if extension is not None:
                     call.extension_id = extension.id
             return CallAnswered(
@@ -252,7 +273,7 @@ class CallService:
                 call_id=call.call_id,
                 answered_at=call.answered_at,
                 extension_id=call.extension_id,
-                answered_by=await self._answered_by(store, call.extension_id),
+                answered_by=self._answered_by(store, call.extension_id),
             )
         call.ended_at = max(report.ended_at or report.occurred_at, call.answered_at or call.initiated_at)
         call.duration = _talk_seconds(call, report)
@@ -267,7 +288,7 @@ class CallService:
         )
 
     @staticmethod
-    def _initiated(call: CallLog) -> CallInitiated:
+    def _initiated(call: Call) -> CallInitiated:
         return CallInitiated(
             event_id=str(uuid.uuid4()),
             call_id=call.call_id,
@@ -278,12 +299,11 @@ class CallService:
         )
 
     @staticmethod
-    async def _answered_by(store: CallStore, extension_id: int | None) -> AnsweredBy | None:
-        extension: Extension | None = await store.extension(extension_id) if extension_id is not None else None
-        if extension is None or extension.user_id is None:
+    def _answered_by(store: CallStore, extension_id: int | None) -> AnsweredBy | None:
+        extension = store.extension(extension_id) if extension_id is not None else None
+        if extension is None or extension.user_id is None or extension.user_name is None:
             return None
-        user = await store.user(extension.user_id)
-        return AnsweredBy(id=user.id, name=user.name, extension_number=extension.number) if user else None
+        return AnsweredBy(id=extension.user_id, name=extension.user_name, extension_number=extension.number)
 
 
 def _earliest(report: ProviderReport, now: datetime) -> datetime:
@@ -303,7 +323,7 @@ def _answered_at(report: ProviderReport) -> datetime:
     return report.occurred_at
 
 
-def _talk_seconds(call: CallLog, report: ProviderReport) -> int:
+def _talk_seconds(call: Call, report: ProviderReport) -> int:
     if report.talk_seconds is not None:
         return report.talk_seconds
     if call.answered_at is None or call.ended_at is None:
@@ -311,7 +331,7 @@ def _talk_seconds(call: CallLog, report: ProviderReport) -> int:
     return max(0, round((call.ended_at - call.answered_at).total_seconds()))
 
 
-def _fill_in(call: CallLog, report: ProviderReport) -> list[str]:
+def _fill_in(call: Call, report: ProviderReport) -> list[str]:
     """What a late report agreeing with a finished call may add: its recording, its billed seconds."""
     filled = []
     if report.recording_url and not call.recording_url:

@@ -1,97 +1,202 @@
-"""The call log's write side: one unit of work per webhook, over SQL.
+"""The call log's write side: one webhook's unit of work, in SQL Core statements.
 
 :class:`CallStore` is what the service needs; :class:`SqlCallStore` implements it on one
-SQLAlchemy session (one transaction). On PostgreSQL the call row is locked
-(``SELECT ... FOR UPDATE``) so two webhooks for one call apply one after the other; on
-SQLite the ``BEGIN IMMEDIATE`` of :mod:`opbx.db.engine` serializes writers.
+synchronous Core connection inside one transaction (:meth:`opbx.db.engine.Database.write`).
+On PostgreSQL the call row is locked (``SELECT ... FOR UPDATE``) so two webhooks for one
+call apply one after the other; on SQLite the ``BEGIN IMMEDIATE`` of
+:mod:`opbx.db.engine` serializes writers.
+
+Why Core and not the ORM: a webhook touches a handful of rows it reads once and writes
+once, which is what the ORM's identity map and unit of work are not for; measured, they
+were most of a webhook's CPU (``docs/benchmarks.md``, issue 11). The statements are built
+once, here, so each execution only binds its values.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 
-from opbx.db.models import CallLog, Did, Extension, Organization, OutboxEvent, ProviderRecord, User
+from opbx.db.models import Base, CallLog, Did, Extension, Organization, OutboxEvent, ProviderRecord, User
 
-__all__ = ["CallStore", "SqlCallStore"]
+__all__ = ["Call", "CallStore", "DidRow", "ExtensionRow", "SqlCallStore"]
+
+
+@dataclass(slots=True, kw_only=True)
+class Call:
+    """One ``call_logs`` row, as a webhook reads and changes it."""
+
+    id: int = 0
+    """0 until the row is inserted."""
+    call_id: str
+    organization_id: int
+    direction: str
+    from_number: str
+    to_number: str
+    did_id: int | None
+    extension_id: int | None
+    status: str
+    initiated_at: datetime
+    ringing_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration: int | None = None
+    recording_url: str | None = None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DidRow:
+    id: int
+    organization_id: int
+    phone_number: str
+    extension_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionRow:
+    """An extension and the user it belongs to, if any."""
+
+    id: int
+    number: str
+    user_id: int | None
+    user_name: str | None
 
 
 class CallStore(Protocol):
     """Reads and writes of one webhook's transaction."""
 
-    async def already_received(self, digest: str) -> bool: ...
+    def secrets(self, organization_id: int | None) -> list[tuple[int, str]]:
+        """``(id, webhook secret)`` of that organization, or of all when None."""
+        ...
 
-    async def call_for_update(self, call_id: str) -> CallLog | None: ...
+    def already_received(self, digest: str) -> bool: ...
 
-    async def did_by_number(self, phone_number: str) -> Did | None: ...
+    def call_for_update(self, call_id: str) -> Call | None: ...
 
-    async def extension(self, extension_id: int) -> Extension | None: ...
+    def did_by_number(self, phone_number: str) -> DidRow | None: ...
 
-    async def extension_by_number(self, organization_id: int, number: str) -> Extension | None: ...
+    def extension(self, extension_id: int) -> ExtensionRow | None: ...
 
-    async def user(self, user_id: int) -> User | None: ...
+    def extension_by_number(self, organization_id: int, number: str) -> ExtensionRow | None: ...
 
-    async def add_call(self, call: CallLog) -> None: ...
+    def add_call(self, call: Call) -> None:
+        """Insert the call and set its ``id``."""
+        ...
 
-    def add_record(self, call: CallLog, kind: str, digest: str, body: dict[str, Any], now: datetime) -> None: ...
+    def save_call(self, call: Call) -> None: ...
 
-    def add_outbox(self, event: OutboxEvent) -> None: ...
+    def add_record(self, call: Call, kind: str, digest: str, body: dict[str, Any], now: datetime) -> None: ...
 
-    async def next_seq(self, organization_id: int, count: int) -> int:
+    def add_outbox(self, events: list[dict[str, Any]]) -> None:
+        """Insert ``outbox_events`` rows (column name to value)."""
+        ...
+
+    def next_seq(self, organization_id: int, count: int) -> int:
         """Reserve ``count`` sequence numbers of the organization's events; return the last."""
         ...
 
 
+_tables = Base.metadata.tables
+_calls = _tables[CallLog.__tablename__]
+_organizations = _tables[Organization.__tablename__]
+_extensions = _tables[Extension.__tablename__]
+_users = _tables[User.__tablename__]
+_records = _tables[ProviderRecord.__tablename__]
+_dids = _tables[Did.__tablename__]
+_CALL_COLUMNS = tuple(field.name for field in fields(Call))
+_CHANGEABLE = tuple(name for name in _CALL_COLUMNS if name not in ("id", "call_id", "organization_id"))
+
+_SECRETS = select(_organizations.c.id, _organizations.c.webhook_secret)
+_SECRET_OF = _SECRETS.where(_organizations.c.id == bindparam("organization_id"))
+_RECEIVED = select(_records.c.id).where(_records.c.digest == bindparam("digest"))
+_CALL = (
+    select(*(_calls.c[name] for name in _CALL_COLUMNS))
+    .where(_calls.c.call_id == bindparam("call_id"))
+    .with_for_update()
+)
+_DID = select(_dids.c.id, _dids.c.organization_id, _dids.c.phone_number, _dids.c.extension_id).where(
+    _dids.c.phone_number == bindparam("phone_number")
+)
+_EXTENSION = select(_extensions.c.id, _extensions.c.number, _extensions.c.user_id, _users.c.name).outerjoin(
+    _users, _users.c.id == _extensions.c.user_id
+)
+_EXTENSION_BY_ID = _EXTENSION.where(_extensions.c.id == bindparam("extension_id"))
+_EXTENSION_BY_NUMBER = _EXTENSION.where(
+    _extensions.c.organization_id == bindparam("organization_id"), _extensions.c.number == bindparam("number")
+)
+_INSERT_CALL = insert(_calls).returning(_calls.c.id)
+_UPDATE_CALL = update(_calls).where(_calls.c.id == bindparam("row_id"))
+_INSERT_RECORD = insert(_records)
+_INSERT_OUTBOX = insert(_tables[OutboxEvent.__tablename__])
+# The row lock this update takes is held until commit, so an organization's numbers are
+# handed out in commit order (SQLite serializes its writers anyway).
+_NEXT_SEQ = (
+    update(_organizations)
+    .where(_organizations.c.id == bindparam("organization_id"))
+    .values(event_seq=_organizations.c.event_seq + bindparam("count"))
+    .returning(_organizations.c.event_seq)
+)
+
+
 class SqlCallStore:
-    """:class:`CallStore` on one SQLAlchemy session."""
+    """:class:`CallStore` on one Core connection, inside its transaction."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
-    async def already_received(self, digest: str) -> bool:
-        found = await self._session.execute(select(ProviderRecord.id).where(ProviderRecord.digest == digest))
-        return found.first() is not None
+    def secrets(self, organization_id: int | None) -> list[tuple[int, str]]:
+        if organization_id is None:
+            rows = self._connection.execute(_SECRETS)
+        else:
+            rows = self._connection.execute(_SECRET_OF, {"organization_id": organization_id})
+        return [(row[0], row[1]) for row in rows]
 
-    async def call_for_update(self, call_id: str) -> CallLog | None:
-        statement = select(CallLog).where(CallLog.call_id == call_id).with_for_update()
-        return (await self._session.execute(statement)).scalar_one_or_none()
+    def already_received(self, digest: str) -> bool:
+        return self._connection.execute(_RECEIVED, {"digest": digest}).first() is not None
 
-    async def did_by_number(self, phone_number: str) -> Did | None:
-        return (await self._session.execute(select(Did).where(Did.phone_number == phone_number))).scalar_one_or_none()
+    def call_for_update(self, call_id: str) -> Call | None:
+        row = self._connection.execute(_CALL, {"call_id": call_id}).first()
+        return Call(**row._mapping) if row is not None else None
 
-    async def extension(self, extension_id: int) -> Extension | None:
-        return await self._session.get(Extension, extension_id)
+    def did_by_number(self, phone_number: str) -> DidRow | None:
+        row = self._connection.execute(_DID, {"phone_number": phone_number}).first()
+        return DidRow(*row) if row is not None else None
 
-    async def extension_by_number(self, organization_id: int, number: str) -> Extension | None:
-        statement = select(Extension).where(Extension.organization_id == organization_id, Extension.number == number)
-        return (await self._session.execute(statement)).scalar_one_or_none()
+    def extension(self, extension_id: int) -> ExtensionRow | None:
+        row = self._connection.execute(_EXTENSION_BY_ID, {"extension_id": extension_id}).first()
+        return ExtensionRow(*row) if row is not None else None
 
-    async def user(self, user_id: int) -> User | None:
-        return await self._session.get(User, user_id)
+    def extension_by_number(self, organization_id: int, number: str) -> ExtensionRow | None:
+        row = self._connection.execute(_EXTENSION_BY_NUMBER, {"organization_id": organization_id, "number": number})
+        found = row.first()
+        return ExtensionRow(*found) if found is not None else None
 
-    async def add_call(self, call: CallLog) -> None:
-        self._session.add(call)
-        await self._session.flush()  # assigns the id the records refer to
+    def add_call(self, call: Call) -> None:
+        values = {name: getattr(call, name) for name in _CALL_COLUMNS if name != "id"}
+        call.id = self._connection.execute(_INSERT_CALL, values).scalar_one()
 
-    def add_record(self, call: CallLog, kind: str, digest: str, body: dict[str, Any], now: datetime) -> None:
-        self._session.add(ProviderRecord(call_log_id=call.id, kind=kind, digest=digest, body=body, received_at=now))
-
-    def add_outbox(self, event: OutboxEvent) -> None:
-        self._session.add(event)
-
-    async def next_seq(self, organization_id: int, count: int) -> int:
-        # The row lock this update takes is held until commit, so an organization's numbers are
-        # handed out in commit order (SQLite serializes its writers anyway).
-        statement = (
-            update(Organization)
-            .where(Organization.id == organization_id)
-            .values(event_seq=Organization.event_seq + count)
-            .returning(Organization.event_seq)
+    def save_call(self, call: Call) -> None:
+        self._connection.execute(
+            _UPDATE_CALL, {"row_id": call.id, **{name: getattr(call, name) for name in _CHANGEABLE}}
         )
-        last: int = (await self._session.execute(statement)).scalar_one()
+
+    def add_record(self, call: Call, kind: str, digest: str, body: dict[str, Any], now: datetime) -> None:
+        values = {"call_log_id": call.id, "kind": kind, "digest": digest, "body": body, "received_at": now}
+        self._connection.execute(_INSERT_RECORD, values)
+
+    def add_outbox(self, events: list[dict[str, Any]]) -> None:
+        if events:
+            self._connection.execute(_INSERT_OUTBOX, events)
+
+    def next_seq(self, organization_id: int, count: int) -> int:
+        last: int = self._connection.execute(
+            _NEXT_SEQ, {"organization_id": organization_id, "count": count}
+        ).scalar_one()
         return last
 
 
