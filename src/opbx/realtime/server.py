@@ -644,11 +644,20 @@ def _webhooks_for(config: ServerConfig, adapter: Adapter) -> WebhookSink:
         from opbx.realtime.webhook_store_redis import RedisDeliveryStore
 
         if isinstance(adapter, RedisAdapter):
-            store = RedisDeliveryStore(adapter.url, prefix=adapter.prefix)
+            store = RedisDeliveryStore(
+                adapter.url, prefix=adapter.prefix, sentinels=adapter.sentinels, sentinel_master=adapter.sentinel_master
+            )
     return WebhookSender(list(config.apps), store, retry_window=config.webhook_retry_window)
 
 
 def _adapter_for(config: ServerConfig) -> Adapter:
     if config.adapter == "redis":
-        return load_adapter("redis", url=config.redis_url, prefix=config.redis_prefix, node_timeout=config.node_timeout)
+        return load_adapter(
+            "redis",
+            url=config.redis_url,
+            prefix=config.redis_prefix,
+            node_timeout=config.node_timeout,
+            sentinels=config.redis_sentinels,
+            sentinel_master=config.redis_sentinel_master,
+        )
     return load_adapter(config.adapter)

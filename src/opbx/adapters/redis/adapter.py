@@ -54,13 +54,18 @@ class RedisAdapter:
         prefix: str = "opbx",
         node_timeout: float = 15.0,
         node_id: str | None = None,
+        sentinels: Sequence[str] = (),
+        sentinel_master: str | None = None,
     ) -> None:
         self.node_id = node_id or secrets.token_hex(6)
         self.url = url
+        self.sentinels = tuple(sentinels)
+        """``host:port`` of Redis Sentinels; with them, Redis is the master they call ``sentinel_master``."""
+        self.sentinel_master = sentinel_master
         self.prefix = prefix
         """The deployment's key prefix: what else the cluster keeps in this Redis goes under it too."""
         self.keys = Keys(prefix)
-        self._redis = open_redis(url)
+        self._redis = open_redis(url, sentinels=sentinels, sentinel_master=sentinel_master)
         self.state = SharedState(self._redis, self.keys)
         self.mirror = Mirror(self.state, self.node_id)
         self.leases = Leases(self.state, self.mirror, self.node_id, node_timeout)
