@@ -51,6 +51,8 @@ def deployment(tmp_path: Path) -> Iterator[SentinelRedis]:
     deployment.stop()
 
 
+NO_HOOK = "http://127.0.0.1:1/hook"
+"""TEST_APP's webhook endpoint: nobody answers, so its deliveries stay queued in Redis, visibly."""
 PREFIX = unique_prefix()
 """The cluster's key prefix (the deployment is the test's own, so one for the module will do)."""
 
@@ -61,7 +63,8 @@ def two_nodes(tmp_path: Path, deployment: SentinelRedis) -> Iterator[tuple[Node,
     settings = f'redis_sentinels = [{sentinels}]\nredis_sentinel_master = "{MASTER_NAME}"\n'
     # node_timeout well above the outage, so no node takes the other for dead (docs/scaling.md).
     started = [
-        Node(tmp_path, "redis://127.0.0.1:1/0", PREFIX, node_timeout=10, server_settings=settings) for _ in range(2)
+        Node(tmp_path, "redis://127.0.0.1:1/0", PREFIX, node_timeout=10, server_settings=settings, webhook_url=NO_HOOK)
+        for _ in range(2)
     ]
     try:
         yield started[0].start(), started[1].start()
@@ -168,6 +171,12 @@ async def _fail_over_under_load(
         return int(count) if count == 2 else None
 
     assert await bus_listeners(deployment.master.port) == 2
+
+    async def queued_webhooks() -> bool | None:  # the webhook store found the master through the sentinels too
+        async with redis.Redis(port=deployment.master.port) as client:
+            return True if [key async for key in client.scan_iter(match=f"{PREFIX}:webhooks:queue:*")] else None
+
+    await until("webhooks queued on the master", queued_webhooks, 10)
 
     # Publish through both nodes in turn; kill the master part way, and from then on watch for
     # both nodes' bus subscriptions on the replica (the only one that can be promoted).
