@@ -34,6 +34,7 @@ async def test_through_sentinels_the_client_follows_a_promoted_replica(tmp_path:
         "redis://127.0.0.1:1/3", sentinels=deployment.addresses, sentinel_master=MASTER_NAME, max_connections=4
     )
     try:
+        # 40 commands at once over 4 connections wait their turn, as without Sentinel.
         assert sorted(await asyncio.gather(*(client.incr("counter") for _ in range(40)))) == list(range(1, 41))
         assert deployment.master.ask(lambda master: master.get("counter"), db=3) == "40"
         assert deployment.master.ask(lambda master: master.wait(1, 2000)) == 1  # the replica has it too

@@ -15,10 +15,12 @@ from opbx.adapters.redis import RedisAdapter
 from opbx.adapters.redis.bus import Publish, Terminate, decode, encode_publish, encode_terminate
 from opbx.adapters.redis.keys import UNCAPPED, EntryKind, EnvelopeKind, Keys, entry
 from opbx.adapters.redis.scripts import Script, source
+from opbx.adapters.redis.store import SharedState
 from opbx.protocol.app import AppId
 from opbx.protocol.channels import ChannelName
 from opbx.protocol.presence import PresenceMember, UserId
 from opbx.protocol.session import SocketId
+from opbx.redis_client import open_redis
 from tests.helpers.recording_handler import RecordingHandler
 from tests.helpers.redis import REDIS_URL, delete_prefix, unique_prefix
 
@@ -132,14 +134,15 @@ async def test_the_bus_skips_its_own_echo_and_malformed_messages(prefix: str) ->
 
 
 async def test_a_dead_nodes_state_is_reaped_and_its_transitions_announced(prefix: str, client: redis.Redis) -> None:
-    dead = RedisAdapter(REDIS_URL, prefix=prefix, node_id="dead", node_timeout=0.6)
-    await dead.start(RecordingHandler())
-    await dead.add_connection(APP, SocketId("9.1"))
-    await dead.subscribe(APP, ROOM, SocketId("9.1"))
-    await dead.add_member(APP, ROOM, SocketId("9.1"), PresenceMember(UserId("7"), {"n": 1}), 10)
-    await dead.sign_in(APP, UserId("7"), SocketId("9.1"))
-    for task in dead._tasks:  # it stops renewing its lease, as a SIGKILLed process does
-        task.cancel()
+    # A node that wrote its state, beat once and then went silent, as a SIGKILLed process does.
+    dead_client = open_redis(REDIS_URL)
+    dead = SharedState(dead_client, Keys(prefix))
+    await dead.heartbeat("dead")
+    await dead.connect("dead", APP, SocketId("9.1"))
+    await dead.subscribe("dead", APP, ROOM, SocketId("9.1"))
+    await dead.add_member("dead", APP, ROOM, SocketId("9.1"), PresenceMember(UserId("7"), {"n": 1}), 10)
+    await dead.sign_in("dead", APP, UserId("7"), SocketId("9.1"))
+    await dead_client.aclose()
     assert await client.scard(f"{prefix}:node:dead:owned") == 4
 
     survivor = RedisAdapter(REDIS_URL, prefix=prefix, node_id="survivor", node_timeout=0.6)
@@ -156,7 +159,6 @@ async def test_a_dead_nodes_state_is_reaped_and_its_transitions_announced(prefix
         assert await client.zscore(f"{prefix}:nodes", "dead") is None
     finally:
         await survivor.close()
-        await dead._redis.aclose()
 
 
 async def test_a_clean_close_removes_the_nodes_state_without_announcing(prefix: str, client: redis.Redis) -> None:
