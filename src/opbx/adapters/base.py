@@ -7,8 +7,11 @@ nothing of sockets: it calls back into an :class:`AdapterHandler`, which the rea
 server implements (as centrifuge's Broker calls its Node), so imports run from
 ``realtime`` down to ``adapters`` and never back up.
 
-Implementations live one per module (``local``, ``redis``) and are chosen by name
-through :data:`opbx.adapters.ADAPTERS`.
+The interface is the sum of small protocols (:class:`Cluster`, :class:`Bus`,
+:class:`Connections`, :class:`ChannelState`, :class:`Presence`, :class:`Users`,
+:class:`Cache`), so a part of the server that needs one of them can say so.
+Implementations (``local``, the ``redis`` package) are chosen by name through
+:data:`opbx.adapters.ADAPTERS`.
 """
 
 from __future__ import annotations
