@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import SplitResult, urlsplit
 
 from opbx.protocol.app import App, AppId
@@ -24,11 +24,13 @@ __all__ = [
     "StartupError",
     "check_log_level",
     "check_redis_url",
+    "check_sentinels",
     "is_loopback",
     "mask_secret",
     "mask_url",
     "parse_bool",
     "port_in_use",
+    "sentinel_settings",
     "uses_development_secret",
 ]
 
@@ -91,6 +93,38 @@ def check_redis_url(where: str, url: str) -> str:
     if parts.scheme != "unix" and not parts.hostname:
         raise ConfigError(f"{where}: {mask_url(url)!r} names no host; write redis://host:6379/0")
     return url
+
+
+def check_sentinels(where: str, value: object) -> tuple[str, ...]:
+    """Redis Sentinel addresses, ``host:port`` each (a TOML array of strings)."""
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{where}: must be a list of host:port, not {value!r}")
+    addresses = tuple(item.strip() for item in value if item.strip())
+    for address in addresses:
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"{where}: {address!r} is not host:port")
+    return addresses
+
+
+def sentinel_settings(server: Mapping[str, object], env: Mapping[str, str]) -> dict[str, object]:
+    """``redis_sentinels`` and ``redis_sentinel_master`` from the ``[server]`` table, overridden by
+    OPBX_REDIS_SENTINELS and OPBX_REDIS_SENTINEL_MASTER; both or neither."""
+    settings: dict[str, object] = {}
+    if "redis_sentinels" in server:
+        settings["redis_sentinels"] = check_sentinels("server.redis_sentinels", server["redis_sentinels"])
+    if env.get("OPBX_REDIS_SENTINELS"):
+        settings["redis_sentinels"] = check_sentinels("OPBX_REDIS_SENTINELS", env["OPBX_REDIS_SENTINELS"].split(","))
+    if env.get("OPBX_REDIS_SENTINEL_MASTER"):
+        settings["redis_sentinel_master"] = env["OPBX_REDIS_SENTINEL_MASTER"]
+    elif "redis_sentinel_master" in server:
+        settings["redis_sentinel_master"] = server["redis_sentinel_master"]
+    if bool(settings.get("redis_sentinels")) != bool(settings.get("redis_sentinel_master")):
+        raise ConfigError(
+            "server.redis_sentinels and server.redis_sentinel_master "
+            "(or OPBX_REDIS_SENTINELS and OPBX_REDIS_SENTINEL_MASTER): give both or neither"
+        )
+    return settings
 
 
 def mask_secret(secret: str) -> str:

@@ -55,13 +55,15 @@ class Node:
         node_timeout: float = 2.0,
         extra_args: tuple[str, ...] = ("--metrics-port", "0"),
         webhook_url: str | None = None,
+        server_settings: str = "",
     ) -> None:
+        """``server_settings``: more lines of the ``[server]`` table (Redis Sentinel's, say)."""
         self.port = free_port()
         self.extra_args = extra_args
         self.config = directory / f"node-{self.port}.toml"
         self.config.write_text(
             f'[server]\nadapter = "redis"\nredis_url = "{redis_url}"\nredis_prefix = "{prefix}"\n'
-            f"node_timeout = {node_timeout}\nshutdown_grace = 1\n\n{_apps_toml(webhook_url)}"
+            f"node_timeout = {node_timeout}\nshutdown_grace = 1\n{server_settings}\n{_apps_toml(webhook_url)}"
         )
         self.log = directory / f"node-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None

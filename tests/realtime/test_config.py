@@ -161,3 +161,34 @@ url = "http://10.0.0.7:8080/all"
     assert first.batch_ms == 250
     assert second.event_types == frozenset(WebhookKind)
     assert second.batch_ms == 0
+
+
+def test_redis_sentinel_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "[server]\nredis_sentinels = ['10.0.0.1:26379', 'sentinel-b:26379']\nredis_sentinel_master = 'opbx'\n",
+    )
+    config = load_config(path, {})
+    assert (config.redis_sentinels, config.redis_sentinel_master) == (("10.0.0.1:26379", "sentinel-b:26379"), "opbx")
+    env = {"OPBX_REDIS_SENTINELS": "a:1, b:2,c:3", "OPBX_REDIS_SENTINEL_MASTER": "other"}
+    assert load_config(path, env).redis_sentinels == ("a:1", "b:2", "c:3")
+    assert load_config(path, env).redis_sentinel_master == "other"
+    assert (load_config(None, {}).redis_sentinels, load_config(None, {}).redis_sentinel_master) == ((), None)
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "named"),
+    [
+        ("[server]\nredis_sentinels = ['a:1']\n", {}, "give both or neither"),
+        ("[server]\nredis_sentinel_master = 'opbx'\n", {}, "give both or neither"),
+        ("", {"OPBX_REDIS_SENTINELS": "a:1"}, "give both or neither"),
+        ("[server]\nredis_sentinels = ['a']\nredis_sentinel_master = 'm'\n", {}, "server.redis_sentinels: 'a'"),
+        ("[server]\nredis_sentinels = 'a:1'\nredis_sentinel_master = 'm'\n", {}, "server.redis_sentinels"),
+        ("[server]\nredis_sentinels = [1]\nredis_sentinel_master = 'm'\n", {}, "server.redis_sentinels"),
+        ("[server]\nredis_sentinel_master = ''\n", {}, "server.redis_sentinel_master"),
+        ("", {"OPBX_REDIS_SENTINELS": "a:99999", "OPBX_REDIS_SENTINEL_MASTER": "m"}, "OPBX_REDIS_SENTINELS"),
+    ],
+)
+def test_bad_sentinel_settings_are_named(tmp_path: Path, text: str, env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        load_config(write(tmp_path, text), env)

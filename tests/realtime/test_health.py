@@ -13,7 +13,7 @@ import pytest
 from opbx.adapters.redis import RedisAdapter
 from opbx.configuration import ConfigError
 from opbx.realtime.config import load_config
-from opbx.realtime.health import adapter_connected, memory_limit, memory_use, resident_memory
+from opbx.realtime.health import memory_limit, memory_use, resident_memory
 from opbx.realtime.server import RealtimeServer
 from tests.conftest import ServerFactory
 from tests.helpers.plain_http import KeepAlive, get
@@ -67,7 +67,7 @@ async def test_a_server_not_yet_started_is_not_ready() -> None:
 async def test_a_node_whose_redis_is_unreachable_is_not_ready(make_server: ServerFactory) -> None:
     with port_nobody_listens_on() as port:
         adapter = RedisAdapter(f"redis://127.0.0.1:{port}/0", prefix=unique_prefix())
-        assert adapter_connected(adapter) is False
+        assert adapter.healthy is False
         server = await make_server(adapter=adapter)
         assert await get(server.port, "/ready") == (503, {"ready": False})
         assert (await get(server.port, "/"))[0] == 200  # alive: it still serves its own sockets

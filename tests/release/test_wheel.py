@@ -73,11 +73,13 @@ def test_the_build_makes_a_wheel_and_an_sdist_with_the_dashboard_inside(dist: Pa
         "opbx/db/migrations/script.py.mako",
         "opbx/db/migrations/versions/0001_initial_schema.py",
         "opbx/py.typed",
+        "opbx/adapters/redis/lua/add_member.lua",
     ):
         assert needed in names, needed
     assert any(re.fullmatch(r"opbx/dashboard/static/assets/index-[\w-]+\.js", name) for name in names)
     listing = subprocess.run(["tar", "-tzf", sdist], capture_output=True, text=True, check=True).stdout
     assert "/src/opbx/dashboard/static/index.html" in listing
+    assert "/src/opbx/adapters/redis/lua/add_member.lua" in listing
 
 
 @pytest.fixture

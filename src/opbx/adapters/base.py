@@ -7,8 +7,11 @@ nothing of sockets: it calls back into an :class:`AdapterHandler`, which the rea
 server implements (as centrifuge's Broker calls its Node), so imports run from
 ``realtime`` down to ``adapters`` and never back up.
 
-Implementations live one per module (``local``, ``redis``) and are chosen by name
-through :data:`opbx.adapters.ADAPTERS`.
+The interface is the sum of small protocols (:class:`Cluster`, :class:`Bus`,
+:class:`Connections`, :class:`ChannelState`, :class:`Presence`, :class:`Users`,
+:class:`Cache`), so a part of the server that needs one of them can say so.
+Implementations (``local``, the ``redis`` package) are chosen by name through
+:data:`opbx.adapters.ADAPTERS`.
 """
 
 from __future__ import annotations
@@ -22,7 +25,21 @@ from opbx.protocol.channels import ChannelName
 from opbx.protocol.presence import PresenceMember, UserId
 from opbx.protocol.session import SocketId
 
-__all__ = ["Adapter", "AdapterHandler", "AdapterUnavailable", "ChannelCounts", "Occupancy", "PresenceJoin"]
+__all__ = [
+    "Adapter",
+    "AdapterHandler",
+    "AdapterUnavailable",
+    "Bus",
+    "Cache",
+    "ChannelCounts",
+    "ChannelState",
+    "Cluster",
+    "Connections",
+    "Occupancy",
+    "Presence",
+    "PresenceJoin",
+    "Users",
+]
 
 
 class AdapterUnavailable(Exception):
@@ -75,12 +92,16 @@ class PresenceJoin:
     """The roster after the join (the user included when accepted)."""
 
 
-class Adapter(Protocol):
-    """The cluster's bus and shared state; every method is safe to call concurrently."""
+class Cluster(Protocol):
+    """The adapter's life and its standing in the cluster."""
 
     @property
     def node_id(self) -> str | None:
         """This node's id in the cluster; None when there is no cluster (one process)."""
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the cluster's shared state answered the last time it was asked (always, alone)."""
 
     @property
     def leases_lost(self) -> int:
@@ -92,10 +113,21 @@ class Adapter(Protocol):
     async def close(self) -> None:
         """Stop, releasing this node's state in the cluster."""
 
+
+class Bus(Protocol):
+    """Messages to every node: each reaches the handler of every node once."""
+
     async def publish(
         self, app_id: AppId, channel: ChannelName, message: bytes, except_socket: SocketId | None = None
     ) -> None:
         """Deliver ``message`` to every subscriber of ``channel`` on every node."""
+
+    async def terminate_user(self, app_id: AppId, user_id: UserId) -> None:
+        """Close every socket of ``user_id`` on every node."""
+
+
+class Connections(Protocol):
+    """The app's sockets, counted across the cluster (for ``max_connections``)."""
 
     async def add_connection(self, app_id: AppId, socket_id: SocketId) -> int:
         """Count a new socket; return the app's connection count across the cluster."""
@@ -103,11 +135,25 @@ class Adapter(Protocol):
     async def remove_connection(self, app_id: AppId, socket_id: SocketId) -> None:
         """Forget a socket counted by :meth:`add_connection`."""
 
+
+class ChannelState(Protocol):
+    """Who is subscribed to what, across the cluster."""
+
     async def subscribe(self, app_id: AppId, channel: ChannelName, socket_id: SocketId) -> Occupancy:
         """Record a subscription; ``changed`` when the channel just became occupied."""
 
     async def unsubscribe(self, app_id: AppId, channel: ChannelName, socket_id: SocketId) -> Occupancy:
         """Remove a subscription; ``changed`` when the channel just became vacant."""
+
+    async def channels(self, app_id: AppId) -> dict[ChannelName, ChannelCounts]:
+        """Every occupied channel of an app."""
+
+    async def channel(self, app_id: AppId, channel: ChannelName) -> ChannelCounts:
+        """One channel's counts (zero when it is empty)."""
+
+
+class Presence(Protocol):
+    """Presence rosters (https://pusher.com/docs/channels/using_channels/presence-channels/)."""
 
     async def add_member(
         self, app_id: AppId, channel: ChannelName, socket_id: SocketId, member: PresenceMember, max_members: int
@@ -120,11 +166,9 @@ class Adapter(Protocol):
     async def members(self, app_id: AppId, channel: ChannelName) -> dict[UserId, object]:
         """A presence channel's roster: user id to ``user_info``."""
 
-    async def channels(self, app_id: AppId) -> dict[ChannelName, ChannelCounts]:
-        """Every occupied channel of an app."""
 
-    async def channel(self, app_id: AppId, channel: ChannelName) -> ChannelCounts:
-        """One channel's counts (zero when it is empty)."""
+class Users(Protocol):
+    """Signed-in users (https://pusher.com/docs/channels/using_channels/user-authentication/)."""
 
     async def sign_in(self, app_id: AppId, user_id: UserId, socket_id: SocketId) -> bool:
         """Record a socket signed in as ``user_id``; True when the user just came online."""
@@ -135,11 +179,19 @@ class Adapter(Protocol):
     async def online(self, app_id: AppId, user_ids: Sequence[UserId]) -> list[UserId]:
         """Those of ``user_ids`` with at least one signed-in socket anywhere."""
 
-    async def terminate_user(self, app_id: AppId, user_id: UserId) -> None:
-        """Close every socket of ``user_id`` on every node."""
+
+class Cache(Protocol):
+    """Cache channels' last event (https://pusher.com/docs/channels/using_channels/cache-channels/)."""
 
     async def cache_set(self, app_id: AppId, channel: ChannelName, message: bytes, ttl: float) -> None:
         """Remember a cache channel's last event for ``ttl`` seconds."""
 
     async def cache_get(self, app_id: AppId, channel: ChannelName) -> bytes | None:
         """A cache channel's last event, if it has one that has not expired."""
+
+
+class Adapter(Cluster, Bus, Connections, ChannelState, Presence, Users, Cache, Protocol):
+    """The cluster's bus and shared state; every method is safe to call concurrently.
+
+    Code that needs only a part asks for that part's protocol.
+    """

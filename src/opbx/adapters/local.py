@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from opbx.adapters.base import Adapter, AdapterHandler, ChannelCounts, Occupancy, PresenceJoin
 from opbx.clock import Clock, SystemClock
@@ -16,7 +17,7 @@ from opbx.protocol.channels import ChannelName, channel_type
 from opbx.protocol.presence import PresenceMember, UserId
 from opbx.protocol.session import SocketId
 
-__all__ = ["LocalAdapter"]
+__all__ = ["AppSnapshot", "LocalAdapter"]
 
 
 class _Roster:
@@ -40,6 +41,19 @@ class _AppState:
         self.cache: dict[ChannelName, tuple[float, bytes]] = {}
 
 
+@dataclass(frozen=True, slots=True)
+class AppSnapshot:
+    """One app's recorded state at one moment, flattened to what a cluster store writes again."""
+
+    app_id: AppId
+    connections: tuple[SocketId, ...]
+    subscriptions: tuple[tuple[ChannelName, SocketId], ...]
+    members: tuple[tuple[ChannelName, SocketId, PresenceMember], ...]
+    """Each socket in a presence roster, with its user's member record."""
+    users: tuple[tuple[UserId, SocketId], ...]
+    """Each signed-in socket, with its user."""
+
+
 class LocalAdapter:
     """One process, no network: ``publish`` calls straight back into the handler."""
 
@@ -51,9 +65,30 @@ class LocalAdapter:
         self._handler: AdapterHandler | None = None
         self._apps: defaultdict[AppId, _AppState] = defaultdict(_AppState)
 
-    def states(self) -> list[tuple[AppId, _AppState]]:
-        """Everything recorded, app by app (the Redis adapter re-asserts its node's state from it)."""
-        return list(self._apps.items())
+    @property
+    def healthy(self) -> bool:
+        """Always: the state is in this process."""
+        return True
+
+    def snapshot(self) -> list[AppSnapshot]:
+        """Everything recorded, app by app (the Redis adapter writes its node's state again from it)."""
+        return [
+            AppSnapshot(
+                app_id=app_id,
+                connections=tuple(state.connections),
+                subscriptions=tuple(
+                    (channel, socket_id) for channel, sockets in state.subscriptions.items() for socket_id in sockets
+                ),
+                members=tuple(
+                    (channel, socket_id, PresenceMember(user_id, roster.info.get(user_id)))
+                    for channel, roster in state.rosters.items()
+                    for user_id, sockets in roster.sockets.items()
+                    for socket_id in sockets
+                ),
+                users=tuple((user_id, socket_id) for user_id, sockets in state.users.items() for socket_id in sockets),
+            )
+            for app_id, state in self._apps.items()
+        ]
 
     async def start(self, handler: AdapterHandler) -> None:
         self._handler = handler

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from opbx.configuration import DEFAULT_APP, ConfigError, check_log_level, check_redis_url, parse_bool
+from opbx.configuration import DEFAULT_APP, ConfigError, check_log_level, check_redis_url, parse_bool, sentinel_settings
 from opbx.protocol.app import PROFILES, App, AppId, Limits, WebhookTarget
 from opbx.protocol.origins import InvalidOriginPattern, normalize_origin_pattern
 from opbx.protocol.webhooks import WebhookKind
@@ -39,6 +39,10 @@ class ServerConfig:
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "opbx"
     """Prefix of every Redis key and channel, so several deployments can share one Redis."""
+    redis_sentinels: tuple[str, ...] = ()
+    """``host:port`` of Redis Sentinels; with them Redis is the master they name (failover)."""
+    redis_sentinel_master: str | None = None
+    """The name the sentinels monitor the master under; needed with ``redis_sentinels``."""
     node_timeout: float = 15.0
     """Seconds after its last heartbeat that a silent node is declared dead and its sockets
     removed from every roster (it sends a heartbeat every third of this)."""
@@ -76,6 +80,7 @@ _SERVER_KEYS = {
     "adapter": str,
     "redis_url": str,
     "redis_prefix": str,
+    "redis_sentinel_master": str,
     "node_timeout": float,
     "activity_timeout": int,
     "pong_timeout": float,
@@ -90,7 +95,7 @@ _SERVER_KEYS = {
     "accept_traffic_memory_threshold": float,
     "webhook_retry_window": float,
 }
-_SPECIAL_SERVER_KEYS = {"metrics_port"}
+_SPECIAL_SERVER_KEYS = {"metrics_port", "redis_sentinels"}
 _APP_KEYS = {
     "id": str,
     "key": str,
@@ -300,6 +305,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
     for name, key in (("OPBX_ADAPTER", "adapter"), ("OPBX_REDIS_PREFIX", "redis_prefix")):
         if env.get(name):
             settings[key] = env[name]
+    settings.update(sentinel_settings(server, env))
     redis_url = env.get("OPBX_REDIS_URL") or env.get("REDIS_URL")
     if redis_url:
         settings["redis_url"] = redis_url

@@ -15,19 +15,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["MemoryUse", "adapter_connected", "memory_limit", "memory_use", "resident_memory"]
+__all__ = ["MemoryUse", "memory_limit", "memory_use", "resident_memory"]
 
 _PROC = Path("/proc")
 _CGROUP = Path("/sys/fs/cgroup")
-
-
-def adapter_connected(adapter: object) -> bool:
-    """Whether the adapter reaches the cluster's shared state.
-
-    An adapter that can lose its connection (Redis) says so with a ``healthy`` property;
-    one without it (the local adapter) is always connected.
-    """
-    return getattr(adapter, "healthy", True) is not False
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,6 @@ from typing import Any
 
 from opbx.adapters import load_adapter
 from opbx.adapters.base import Adapter
-from opbx.adapters.redis import RedisAdapter
 from opbx.clock import Clock, SystemClock
 from opbx.configuration import port_in_use
 from opbx.protocol import messages
@@ -62,7 +61,6 @@ from opbx.realtime.apps import AppRegistry
 from opbx.realtime.config import ServerConfig
 from opbx.realtime.connection import Open, Release, Step, WebSocketConnection
 from opbx.realtime.fanout import WriteCoalescer
-from opbx.realtime.health import adapter_connected
 from opbx.realtime.http import HttpProtocol, HttpRequest, error_response
 from opbx.realtime.metrics import ServerMetrics
 from opbx.realtime.namespace import Namespace
@@ -70,7 +68,6 @@ from opbx.realtime.rest_api import HttpApi
 from opbx.realtime.tls import server_ssl_context
 from opbx.realtime.webhook_sink import NoWebhooks, WebhookSink
 from opbx.realtime.webhook_store import DeliveryStore, MemoryDeliveryStore
-from opbx.realtime.webhook_store_redis import RedisDeliveryStore
 from opbx.realtime.webhooks import WebhookSender
 
 __all__ = ["RealtimeServer"]
@@ -173,7 +170,7 @@ class RealtimeServer:
     @property
     def ready(self) -> bool:
         """Ready for traffic (``/ready``): listening, adapter connected, not shutting down."""
-        return self._listener is not None and not self._stopping and adapter_connected(self.adapter)
+        return self._listener is not None and not self._stopping and self.adapter.healthy
 
     @property
     def shutting_down(self) -> bool:
@@ -641,15 +638,26 @@ def _webhooks_for(config: ServerConfig, adapter: Adapter) -> WebhookSink:
     """A sender when an app has webhook targets; deliveries in Redis when the cluster is."""
     if not any(app.webhooks for app in config.apps):
         return NoWebhooks()
-    store: DeliveryStore
-    if isinstance(adapter, RedisAdapter):
-        store = RedisDeliveryStore(adapter.url, prefix=adapter.prefix)
-    else:
-        store = MemoryDeliveryStore()
+    store: DeliveryStore = MemoryDeliveryStore()
+    if adapter.node_id is not None:  # a cluster: only then is a Redis client imported
+        from opbx.adapters.redis import RedisAdapter
+        from opbx.realtime.webhook_store_redis import RedisDeliveryStore
+
+        if isinstance(adapter, RedisAdapter):
+            store = RedisDeliveryStore(
+                adapter.url, prefix=adapter.prefix, sentinels=adapter.sentinels, sentinel_master=adapter.sentinel_master
+            )
     return WebhookSender(list(config.apps), store, retry_window=config.webhook_retry_window)
 
 
 def _adapter_for(config: ServerConfig) -> Adapter:
     if config.adapter == "redis":
-        return load_adapter("redis", url=config.redis_url, prefix=config.redis_prefix, node_timeout=config.node_timeout)
+        return load_adapter(
+            "redis",
+            url=config.redis_url,
+            prefix=config.redis_prefix,
+            node_timeout=config.node_timeout,
+            sentinels=config.redis_sentinels,
+            sentinel_master=config.redis_sentinel_master,
+        )
     return load_adapter(config.adapter)

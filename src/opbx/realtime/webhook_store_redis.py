@@ -77,8 +77,10 @@ class RedisDeliveryStore:
         prefix: str = "opbx",
         visibility_timeout: float = 60.0,
         dead_letter_limit: int = 100_000,
+        sentinels: Sequence[str] = (),
+        sentinel_master: str | None = None,
     ) -> None:
-        self._redis = open_redis(url)
+        self._redis = open_redis(url, sentinels=sentinels, sentinel_master=sentinel_master)
         self._prefix = f"{prefix}:webhooks"
         self._visibility = visibility_timeout
         self._dead_letter_limit = dead_letter_limit
