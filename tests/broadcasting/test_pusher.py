@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from opbx.broadcasting.base import BroadcastFailed
+from opbx.broadcasting.base import Broadcast, BroadcastFailed
 from opbx.broadcasting.pusher import RETRY_AFTER, PusherBroadcaster
 from opbx.realtime.server import RealtimeServer
 from tests.conftest import ServerFactory
@@ -64,6 +64,44 @@ async def test_a_dead_url_is_passed_over_at_once_and_tried_again_within_seconds(
         await on_revived.close()
     finally:
         await on_second.close()
+        await driver.close()
+
+
+async def test_a_batch_is_one_request_and_arrives_in_order_on_every_channel(make_server: ServerFactory) -> None:
+    server = await make_server()
+    driver = PusherBroadcaster([url(server)], TEST_APP.id, TEST_APP.key, TEST_APP.secret)
+    client = await PusherClient.connect(server.port, TEST_APP.key)
+    await client.subscribe("calls")
+    await client.subscribe("desk")
+    try:
+        batch = [
+            Broadcast(["calls"], "call.initiated", {"n": 1}),
+            Broadcast(["calls", "desk"], "call.answered", {"n": 2}),
+            Broadcast(["calls"], "call.ended", {"n": 3}),
+        ]
+        await driver.broadcast_batch(batch)
+        received = [
+            await client.expect(name) for name in ("call.initiated", "call.answered", "call.answered", "call.ended")
+        ]
+        assert [(message["channel"], message["data"]) for message in received] == [
+            ("calls", '{"n":1}'),
+            ("calls", '{"n":2}'),
+            ("desk", '{"n":2}'),
+            ("calls", '{"n":3}'),
+        ]
+        assert driver.stats.attempts[url(server)] == 1  # one request for the three events
+    finally:
+        await client.close()
+        await driver.close()
+
+
+async def test_a_refused_batch_raises(make_server: ServerFactory) -> None:
+    server = await make_server()
+    driver = PusherBroadcaster([url(server)], TEST_APP.id, TEST_APP.key, "not-the-secret")
+    try:
+        with pytest.raises(BroadcastFailed, match="HTTP 401"):
+            await driver.broadcast_batch([Broadcast(["calls"], "a", {}), Broadcast(["calls"], "b", {})])
+    finally:
         await driver.close()
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from opbx.broadcasting.base import BATCH_LIMIT
 from opbx.broadcasting.relay import SYNC_EVENT, SYNC_INTERVAL, Backlog, OutboxRelay, backoff
 from opbx.db.engine import Database
 from opbx.telephony.ingest import WebhookKind, sign_body
@@ -77,6 +78,37 @@ async def test_a_failing_organization_waits_in_order_while_others_go_on(database
     acme_events = [(event, payload["call_id"]) for _, event, payload in broadcaster.sent if payload["call_id"] == "a1"]
     assert acme_events == [("call.initiated", "a1"), ("call.answered", "a1"), ("call.ended", "a1")]
     assert await relay.pending() == 0
+
+
+async def test_queued_events_go_out_in_batches_of_at_most_ten_channel_events(database: Database, world: World) -> None:
+    clock = ManualClock(wall=T0 + 60)
+    broadcaster = RecordingBroadcaster()
+    relay = OutboxRelay(database, broadcaster, clock=clock)
+    service = CallService(database, clock=clock)
+    for n in range(12):  # twelve calls, one channel-event each (no extension on the DID)
+        body = {"call_id": f"c{n}", "to": world.acme.did_numbers[1], "timestamp": T0}
+        await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, **body)
+    assert await relay.send_due() == 12
+    assert broadcaster.batches == [BATCH_LIMIT, 2]
+    assert [payload["call_id"] for _, _, payload in broadcaster.sent] == [f"c{n}" for n in range(12)]
+    assert [payload["seq"] for _, _, payload in broadcaster.sent] == list(range(1, 13))
+    assert await relay.pending() == 0
+
+
+async def test_a_refused_batch_is_sent_again_one_by_one(database: Database, world: World) -> None:
+    """The whole batch is refused (one organization's channel is down); the others' events still go."""
+    clock = ManualClock(wall=T0 + 60)
+    broadcaster = RecordingBroadcaster()
+    relay = OutboxRelay(database, broadcaster, clock=clock)
+    service = CallService(database, clock=clock)
+    await post(service, world.globex.secret, WebhookKind.CALL_INITIATED, call_id="g1", to=world.globex.did_numbers[0])
+    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="a1", to=world.acme.did_numbers[0])
+    await post(service, world.globex.secret, WebhookKind.CALL_INITIATED, call_id="g2", to=world.globex.did_numbers[0])
+    broadcaster.down_for = {f"presence-org.{world.acme.id}"}
+    assert await relay.send_due() == 2
+    assert broadcaster.batches == []  # the batch of three was refused whole
+    assert [payload["call_id"] for _, _, payload in broadcaster.sent] == ["g1", "g2"]
+    assert await relay.pending() == 1
 
 
 async def test_retries_back_off_for_as_long_as_it_takes(database: Database, world: World) -> None:

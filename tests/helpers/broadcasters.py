@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opbx.broadcasting.base import BroadcastFailed, DeliveryStats
+from opbx.broadcasting.base import Broadcast, BroadcastFailed, DeliveryStats
 
 
 class RecordingBroadcaster:
@@ -20,6 +20,8 @@ class RecordingBroadcaster:
         self.present: dict[str, set[str]] | None = None
         """Who is on each presence channel; None: a realtime server that cannot be asked."""
         self.stats = DeliveryStats()
+        self.batches: list[int] = []
+        """The size of each batch sent whole."""
 
     async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
         failed = bool(self.down_for & set(channels))
@@ -27,6 +29,15 @@ class RecordingBroadcaster:
         if failed:
             raise BroadcastFailed("connection refused")
         self.sent.append((list(channels), event, dict(payload)))
+
+    async def broadcast_batch(self, batch: Sequence[Broadcast]) -> None:
+        """All or nothing, as one request to a real server: refused whole if any channel is down."""
+        if any(self.down_for & set(item.channels) for item in batch):
+            self.stats.attempted(self.name, failed=True)
+            raise BroadcastFailed("connection refused")
+        self.stats.attempted(self.name)
+        self.batches.append(len(batch))
+        self.sent.extend((list(item.channels), item.event, dict(item.payload)) for item in batch)
 
     async def healthy(self) -> bool | None:
         return True

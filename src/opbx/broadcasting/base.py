@@ -7,7 +7,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["BroadcastFailed", "Broadcaster", "DeliveryStats"]
+__all__ = ["BATCH_LIMIT", "Broadcast", "BroadcastFailed", "Broadcaster", "DeliveryStats", "one_by_one"]
+
+BATCH_LIMIT = 10
+"""Channel-events in one batch: the Pusher HTTP API's limit for ``POST /apps/{id}/batch_events``
+(https://pusher.com/docs/channels/library_auth_reference/rest-api#post-batch-events-trigger-multiple-events)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """One event for some channels."""
+
+    channels: Sequence[str]
+    event: str
+    payload: Mapping[str, Any]
 
 
 class BroadcastFailed(Exception):
@@ -37,6 +50,11 @@ class Broadcaster(Protocol):
     async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
         """Publish ``event`` with ``payload`` to ``channels``; raise :class:`BroadcastFailed`."""
 
+    async def broadcast_batch(self, batch: Sequence[Broadcast]) -> None:
+        """Publish several events, in order, in as few requests as the driver can; together they
+        name at most :data:`BATCH_LIMIT` channel-events. Raise :class:`BroadcastFailed` when
+        any of them may not have arrived (the caller then sends them one by one)."""
+
     async def healthy(self) -> bool | None:
         """Whether the realtime server answers; None when the driver has none to ask."""
 
@@ -47,3 +65,9 @@ class Broadcaster(Protocol):
         """The user ids on presence ``channel`` now; None when the driver could not ask (or has no one to ask)."""
 
     async def close(self) -> None: ...
+
+
+async def one_by_one(broadcaster: Broadcaster, batch: Sequence[Broadcast]) -> None:
+    """:meth:`Broadcaster.broadcast_batch` for a driver with nothing cheaper than one call each."""
+    for item in batch:
+        await broadcaster.broadcast(item.channels, item.event, item.payload)

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from opbx.adapters.base import AdapterUnavailable
-from opbx.broadcasting.base import Broadcaster, DeliveryStats
+from opbx.broadcasting.base import Broadcast, Broadcaster, DeliveryStats, one_by_one
 from opbx.protocol.app import App
 from opbx.protocol.channels import ChannelName
 from opbx.protocol.rest import Trigger
@@ -38,6 +38,9 @@ class InProcessBroadcaster:
         )
         self.stats.attempted(self.name)
         await self._server.trigger(self._app, trigger)
+
+    async def broadcast_batch(self, batch: Sequence[Broadcast]) -> None:
+        await one_by_one(self, batch)
 
     async def healthy(self) -> bool | None:
         return True

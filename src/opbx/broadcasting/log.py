@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from opbx.broadcasting.base import Broadcaster, DeliveryStats
+from opbx.broadcasting.base import Broadcast, Broadcaster, DeliveryStats, one_by_one
 
 __all__ = ["LogBroadcaster", "NullBroadcaster"]
 
@@ -26,6 +26,9 @@ class LogBroadcaster:
     async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
         self.stats.attempted(self.name)
         log.info("%s on %s: %s", event, ",".join(channels), orjson.dumps(payload).decode())
+
+    async def broadcast_batch(self, batch: Sequence[Broadcast]) -> None:
+        await one_by_one(self, batch)
 
     async def healthy(self) -> bool | None:
         return None
@@ -50,6 +53,9 @@ class NullBroadcaster:
 
     async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
         pass
+
+    async def broadcast_batch(self, batch: Sequence[Broadcast]) -> None:
+        await one_by_one(self, batch)
 
     async def healthy(self) -> bool | None:
         return None

@@ -1,6 +1,7 @@
 """The ``pusher`` driver: the signed HTTP API of any Pusher-compatible server, over several URLs.
 
 Spec: https://pusher.com/docs/channels/library_auth_reference/rest-api#post-event-trigger-an-event
+and, for several queued events at once, ``#post-batch-events-trigger-multiple-events``.
 Works with our realtime server, Soketi or hosted Pusher; app ids need not be numeric.
 
 Failover: the URLs are tried in the order given. A URL that refuses the connection, times
@@ -21,7 +22,7 @@ from typing import Any
 import httpx
 import orjson
 
-from opbx.broadcasting.base import Broadcaster, BroadcastFailed, DeliveryStats
+from opbx.broadcasting.base import Broadcast, Broadcaster, BroadcastFailed, DeliveryStats
 from opbx.protocol.signing import body_md5, request_signature
 
 __all__ = ["PRESENCE_TIMEOUT", "RETRY_AFTER", "PusherBroadcaster"]
@@ -107,6 +108,23 @@ class PusherBroadcaster:
     async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
         body = orjson.dumps({"name": event, "channels": list(channels), "data": orjson.dumps(payload).decode()})
         url, response = await self._first_answer("POST", f"/apps/{self._app_id}/events", body)
+        if response.status_code >= 300:
+            self.stats.attempted(url, failed=True)
+            raise BroadcastFailed(f"{url}: HTTP {response.status_code}: {response.text[:200]}")
+        self.stats.attempted(url)
+        self._passed_over_until.pop(url, None)
+
+    async def broadcast_batch(self, batch: Sequence[Broadcast]) -> None:
+        """One ``POST /apps/{id}/batch_events`` (one item per channel), or one event's own request."""
+        if len(batch) == 1:
+            await self.broadcast(batch[0].channels, batch[0].event, batch[0].payload)
+            return
+        items: list[dict[str, str]] = []
+        for item in batch:
+            data = orjson.dumps(item.payload).decode()
+            items.extend({"channel": channel, "name": item.event, "data": data} for channel in item.channels)
+        body = orjson.dumps({"batch": items})
+        url, response = await self._first_answer("POST", f"/apps/{self._app_id}/batch_events", body)
         if response.status_code >= 300:
             self.stats.attempted(url, failed=True)
             raise BroadcastFailed(f"{url}: HTTP {response.status_code}: {response.text[:200]}")

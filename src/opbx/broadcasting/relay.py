@@ -32,7 +32,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from opbx.broadcasting.base import Broadcaster, BroadcastFailed
+from opbx.broadcasting.base import BATCH_LIMIT, Broadcast, Broadcaster, BroadcastFailed
 from opbx.clock import Clock, SystemClock
 from opbx.db.engine import Database
 from opbx.db.models import Base, Organization, OutboxEvent
@@ -134,16 +134,49 @@ class OutboxRelay:
         return datetime.fromtimestamp(self._clock.time(), UTC)
 
     async def send_due(self) -> int:
-        """Send every pending event that is due; return how many were sent."""
+        """Send every pending event that is due; return how many were sent.
+
+        Due events go out in batches of up to :data:`BATCH_LIMIT` channel-events (one request
+        each with the ``pusher`` driver). A batch that fails is sent again one event at a
+        time, so one organization's refused event never holds back another's.
+        """
         now = self._now()
         pending = await self._database.read(_read_pending)
         waiting: set[int] = set()
         sent: list[Pending] = []
+        batch: list[Pending] = []
         for event in pending:
             if event.organization_id in waiting:
                 continue
             if event.next_attempt_at > now:
                 waiting.add(event.organization_id)
+                continue
+            if batch and sum(len(queued.channels) for queued in batch) + len(event.channels) > BATCH_LIMIT:
+                await self._send(batch, waiting, sent, now)
+                batch = []
+                if event.organization_id in waiting:
+                    continue
+            batch.append(event)
+        if batch:
+            await self._send(batch, waiting, sent, now)
+        await self._mark_sent(sent)
+        return len(sent)
+
+    async def _send(self, batch: list[Pending], waiting: set[int], sent: list[Pending], now: datetime) -> None:
+        if len(batch) > 1:
+            try:
+                await self._broadcaster.broadcast_batch(
+                    [Broadcast(event.channels, event.name, event.payload) for event in batch]
+                )
+            except BroadcastFailed:
+                pass  # any of them may be the one refused: find out one by one
+            else:
+                sent.extend(batch)
+                for event in batch:
+                    self._recovered(event, now)
+                return
+        for event in batch:
+            if event.organization_id in waiting:
                 continue
             try:
                 await self._broadcaster.broadcast(event.channels, event.name, event.payload)
@@ -153,8 +186,6 @@ class OutboxRelay:
                 continue
             sent.append(event)
             self._recovered(event, now)
-        await self._mark_sent(sent)
-        return len(sent)
 
     def _recovered(self, event: Pending, now: datetime) -> None:
         since = self._stalled.pop(event.organization_id, None)
