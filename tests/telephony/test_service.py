@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import select
 
@@ -329,3 +330,31 @@ async def test_racing_webhooks_for_one_call_lose_nothing(database: Database, wor
     assert row.status == "completed"
     async with database.session() as session:
         assert len((await session.execute(select(ProviderRecord))).all()) == 4
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite has no server to cut a connection
+async def test_a_pooled_connection_the_server_cut_does_not_fail_a_webhook(
+    database: Database, world: World, acme: Provider
+) -> None:
+    """A connection killed while it sat in the pool (a restart, a proxy's timeout) is replaced:
+    pinged when it was idle, else absorbed by the unit of work's retry."""
+    did = world.acme.did_numbers[0]
+    await acme.initiated("before", did)  # the pool now holds a connection that has been used
+
+    async def cut_the_pools_connections() -> None:  # from a connection of our own, outside the pool
+        killer = await asyncpg.connect(database.url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            cut = await killer.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await killer.close()
+        assert cut >= 1
+
+    await cut_the_pools_connections()
+    assert (await acme.initiated("just-after-the-cut", did)).outcome is Outcome.APPLIED
+    await cut_the_pools_connections()
+    await asyncio.sleep(1.2)  # idle past the ping threshold: this time the check-out's ping finds it dead
+    assert (await acme.initiated("after-idling", did)).outcome is Outcome.APPLIED
+    assert {event.call_id for event in await outbox(database)} == {"before", "just-after-the-cut", "after-idling"}

@@ -240,7 +240,7 @@ class OutboxRelay:
             return
         now = self._now()
         ids = [event.id for event in events]
-        await self._database.write(lambda connection: _mark(connection, ids, now))
+        await self._database.write_alone(lambda connection: _mark(connection, ids, now))
         if log.isEnabledFor(logging.INFO):
             for event in events:
                 self._log_sent(event, now)

@@ -9,6 +9,7 @@ failing with "database is locked" halfway through a read-then-write.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,9 +21,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from opbx.configuration import ConfigError, StartupError, mask_url
 
@@ -138,7 +140,7 @@ class Database:
                         "choose a writable path"
                     ) from None
         else:
-            options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            options.update(pool_size=10, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         self._writer: _SqliteWriter | None = None
         if self.is_sqlite:
@@ -146,6 +148,9 @@ class Database:
             event.listen(self.engine.sync_engine, "begin", _begin)
             if path and path != ":memory:":
                 self._writer = _SqliteWriter(path, echo=echo)
+        else:
+            _ping_when_idle(self.engine.sync_engine)
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.readers = async_sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
 
@@ -172,14 +177,23 @@ class Database:
             return await connection.run_sync(unit)
 
     async def read(self, unit: Callable[[Connection], T]) -> T:
-        """Run ``unit`` in one transaction that only reads; like :meth:`write`, one hand-off.
+        """Run ``unit``, one statement that reads; like :meth:`write`, one hand-off.
 
         On SQLite it runs in the writer thread too (a deferred ``BEGIN``, so it takes no
-        write lock), where it is cheaper than a statement-by-statement asyncio connection.
+        write lock). On PostgreSQL it runs in autocommit: the statement is its own
+        transaction, with no ``BEGIN`` and ``ROLLBACK`` round trips around it.
         """
         if self._writer is not None:
             return await self._writer.run(unit, reading=True)
-        async with self.engine.connect() as connection:
+        async with self._autocommit.connect() as connection:
+            return await connection.run_sync(unit)
+
+    async def write_alone(self, unit: Callable[[Connection], T]) -> T:
+        """Run ``unit``, one statement that writes and is atomic by itself, committed alone:
+        on PostgreSQL in autocommit (no ``BEGIN``/``COMMIT`` round trips); on SQLite as :meth:`write`."""
+        if self._writer is not None:
+            return await self._writer.run(unit)
+        async with self._autocommit.connect() as connection:
             return await connection.run_sync(unit)
 
     async def ping(self) -> None:
@@ -215,6 +229,37 @@ class Database:
         if self._writer is not None:  # later writes, if any, go through the asyncio engine
             writer, self._writer = self._writer, None
             await writer.close()
+
+
+_IDLE_BEFORE_PING = 1.0
+"""Seconds a pooled PostgreSQL connection may sit unused and still be trusted without a ping."""
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection on check-out only when it has been idle a while.
+
+    ``pool_pre_ping`` pings at every check-out: a round trip per transaction, which was a
+    tenth of a webhook's. A connection in steady use is known alive; one that sat idle may
+    have been cut (a database restart, a proxy's idle timeout), so it is pinged and, if
+    dead, replaced. One cut in the last second shows as an invalidated connection, which the
+    unit of work's retry absorbs (:mod:`opbx.telephony.service`).
+    """
+
+    def checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _: Any) -> None:
+        idle_since = record.info.get("checked_in_at")
+        if idle_since is not None and time.monotonic() - idle_since > _IDLE_BEFORE_PING:
+            try:
+                alive = engine.dialect.do_ping(dbapi_connection)
+            except Exception as exc:
+                raise DisconnectionError(f"pooled connection dead: {exc}") from exc
+            if not alive:
+                raise DisconnectionError("pooled connection dead")
+
+    def checkin(_: Any, record: ConnectionPoolEntry) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
 
 
 class _SqliteWriter:

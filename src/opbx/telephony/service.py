@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from opbx.clock import Clock, SystemClock
 from opbx.db.engine import Database
@@ -44,7 +44,7 @@ from opbx.telephony.events import (
 )
 from opbx.telephony.ingest import ProviderReport, WebhookKind, parse_webhook, verify_signature
 from opbx.telephony.states import TERMINAL, CallState, IllegalTransition, is_stale, path_to
-from opbx.telephony.store import Call, CallStore, SqlCallStore
+from opbx.telephony.store import Call, CallStore, ExtensionRow, SqlCallStore
 
 __all__ = ["CallService", "Outcome", "UnknownDid", "WebhookForbidden", "WebhookResult", "WebhookUnauthorized"]
 
@@ -137,10 +137,11 @@ class CallService:
         for attempt in range(1, _ATTEMPTS + 1):
             try:
                 result = await self._database.write(unit)
-            except (IntegrityError, OperationalError) as exc:
-                # Two webhooks for one new call raced to create it, or the database
-                # asked us to retry: run the whole unit of work again.
-                if attempt == _ATTEMPTS:
+            except DBAPIError as exc:
+                # Two webhooks for one new call raced to create it, the database asked us to
+                # retry, or a pooled connection turned out dead: run the whole unit again.
+                retriable = isinstance(exc, IntegrityError | OperationalError) or exc.connection_invalidated
+                if not retriable or attempt == _ATTEMPTS:
                     raise
                 log.info("retrying webhook after %s", type(exc).__name__)
                 continue
@@ -264,16 +265,17 @@ class CallService:
             )
         if state is CallState.ANSWERED:
             call.answered_at = _answered_at(report)
-            if report.extension is not None:
-                extension = store.extension_by_number(call.organization_id, report.extension)
-                if extension is not None:
-                    call.extension_id = extension.id
+            answering = store.extension_by_number(call.organization_id, report.extension) if report.extension else None
+            if answering is not None:
+                call.extension_id = answering.id
+            elif call.extension_id is not None:
+                answering = store.extension(call.extension_id)
             return CallAnswered(
                 event_id=str(uuid.uuid4()),
                 call_id=call.call_id,
                 answered_at=call.answered_at,
                 extension_id=call.extension_id,
-                answered_by=self._answered_by(store, call.extension_id),
+                answered_by=_answered_by(answering),
             )
         call.ended_at = max(report.ended_at or report.occurred_at, call.answered_at or call.initiated_at)
         call.duration = _talk_seconds(call, report)
@@ -298,12 +300,11 @@ class CallService:
             initiated_at=call.initiated_at,
         )
 
-    @staticmethod
-    def _answered_by(store: CallStore, extension_id: int | None) -> AnsweredBy | None:
-        extension = store.extension(extension_id) if extension_id is not None else None
-        if extension is None or extension.user_id is None or extension.user_name is None:
-            return None
-        return AnsweredBy(id=extension.user_id, name=extension.user_name, extension_number=extension.number)
+
+def _answered_by(extension: ExtensionRow | None) -> AnsweredBy | None:
+    if extension is None or extension.user_id is None or extension.user_name is None:
+        return None
+    return AnsweredBy(id=extension.user_id, name=extension.user_name, extension_number=extension.number)
 
 
 def _earliest(report: ProviderReport, now: datetime) -> datetime:
