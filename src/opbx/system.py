@@ -107,7 +107,7 @@ async def start_backend(
         relay=relay,
         throttle=SignInThrottle(database, clock),
         redis_url=settings.redis_url,
-        metrics=ApiMetrics(database, relay, broadcaster),
+        metrics=ApiMetrics(database, relay, broadcaster, service.times),
     )
     if run_relay:
         relay.start()

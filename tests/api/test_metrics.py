@@ -122,7 +122,9 @@ async def test_outbox_and_relay_figures_are_read_when_scraped(
     assert value(samples, "opbx_api_outbox_depth") == 0
     assert value(samples, "opbx_api_outbox_oldest_age_seconds") == 0
     assert value(samples, "opbx_api_outbox_stalled_organizations") == 0
-    assert [name for name, _ in samples if name.startswith("opbx_api_relay_")] == []  # nothing tried yet
+    tried = ("opbx_api_relay_attempts", "opbx_api_relay_failures")
+    assert [name for name, _ in samples if name.startswith(tried)] == []  # nothing tried yet
+    assert value(samples, "opbx_api_relay_sent_events_total") == 0
 
     acme = world.acme
     for call_id in ("o1", "o2"):
@@ -153,6 +155,10 @@ async def test_outbox_and_relay_figures_are_read_when_scraped(
     assert value(samples, "opbx_api_outbox_stalled_organizations") == 0
     assert value(samples, "opbx_api_relay_attempts_total", target="recording") == 3  # both in one batch
     assert value(samples, "opbx_api_relay_failures_total", target="recording") == 2
+    assert value(samples, "opbx_api_relay_sent_events_total") == 2
+    assert value(samples, "opbx_api_relay_sending_seconds_total") > 0
+    for phase in ("begin", "signature", "parsing", "statements", "commit"):  # the two webhooks' unit of work
+        assert value(samples, "opbx_api_webhook_phase_seconds_total", phase=phase) > 0
 
 
 async def test_database_pool_use(served: Served, database: Database) -> None:

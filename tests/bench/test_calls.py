@@ -8,6 +8,7 @@ import asyncpg
 import orjson
 import pytest
 
+from opbx.bench.breakdown import ROWS
 from opbx.bench.calls import result_json, run_call_bench
 from opbx.bench.scratch import bench_database
 from tests.helpers.databases import POSTGRES_URL
@@ -35,6 +36,9 @@ async def test_a_short_run_measures_every_webhook_it_sends() -> None:
     assert result.complete
     assert (result.layout, result.database) == ("embedded", "sqlite")
     assert set(result.latency_cpu) == set(result.throughput_cpu) == {"opbx serve"}
+    assert list(result.latency_breakdown) == list(ROWS)
+    assert result.latency_breakdown["statements"] > 0
+    assert result.latency_breakdown["relay"] > 0
     report = result.report()
     assert "20 of 20" in report
     assert "embedded: opbx serve, SQLite, in-process broadcaster" in report
@@ -60,6 +64,9 @@ async def test_the_production_layout_runs_on_a_postgres_database_of_its_own_and_
     assert "production: opbx api (PostgreSQL, pusher driver) + opbx realtime" in report
     assert "60 of 60" in report
     assert orjson.loads(result_json(result))["latency_cpu"].keys() == {"opbx api", "opbx realtime"}
+    assert result.latency_breakdown["commit"] > 0
+    assert result.latency_breakdown["relay"] > 0
+    assert "time per webhook" in report
     assert await _bench_databases() <= before  # the bench's own database is gone
 
 

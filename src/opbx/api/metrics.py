@@ -18,6 +18,12 @@ status}``                                                          (``/api/v1/us
 ``opbx_api_relay_attempts_total{target}``              counter     deliveries tried, by realtime URL (or the
                                                                    driver's name: inprocess, recording...)
 ``opbx_api_relay_failures_total{target}``              counter     of those, the ones that failed
+``opbx_api_webhook_phase_seconds_total{phase}``        counter     wall-clock seconds applying webhooks spent
+                                                                   in each phase: begin, signature, parsing,
+                                                                   statements, commit (:mod:`opbx.telephony.timing`)
+``opbx_api_relay_sent_events_total``                   counter     call events the relay has sent
+``opbx_api_relay_sending_seconds_total``               counter     seconds of the relay's rounds that sent them
+                                                                   (read, send, mark sent)
 ``opbx_api_db_pool_size``                              gauge       connections the pool keeps
 ``opbx_api_db_pool_checked_out``                       gauge       connections in use by requests now
 ``opbx_api_db_pool_checked_in``                        gauge       connections open and idle in the pool
@@ -54,6 +60,7 @@ if TYPE_CHECKING:
     from opbx.broadcasting.base import Broadcaster
     from opbx.broadcasting.relay import OutboxRelay
     from opbx.db.engine import Database
+    from opbx.telephony.timing import PhaseTimes
 
 __all__ = [
     "LATENCY_BUCKETS",
@@ -94,12 +101,13 @@ class ApiMetrics:
         database: Database | None = None,
         relay: OutboxRelay | None = None,
         broadcaster: Broadcaster | None = None,
+        phases: PhaseTimes | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
-        self.registry.register(_BackendCollector(database, relay, broadcaster))
+        self.registry.register(_BackendCollector(database, relay, broadcaster, phases))
         self._requests = Histogram(
             "opbx_api_request_duration_seconds",
             "Time to answer a request, by method, route template and status",
@@ -146,10 +154,17 @@ class ApiMetrics:
 class _BackendCollector(Collector):
     """The outbox backlog, the relay's deliveries and the database pool, read when scraped."""
 
-    def __init__(self, database: Database | None, relay: OutboxRelay | None, broadcaster: Broadcaster | None) -> None:
+    def __init__(
+        self,
+        database: Database | None,
+        relay: OutboxRelay | None,
+        broadcaster: Broadcaster | None,
+        phases: PhaseTimes | None,
+    ) -> None:
         self._database = database
         self._relay = relay
         self._broadcaster = broadcaster
+        self._phases = phases
 
     def collect(self) -> Iterable[Metric]:
         metrics: list[Metric] = []
@@ -170,6 +185,25 @@ class _BackendCollector(Collector):
                     value=len(backlog.stalled),
                 ),
             ]
+            metrics += [
+                CounterMetricFamily(
+                    "opbx_api_relay_sent_events", "Call events the relay has sent", value=self._relay.sent_events
+                ),
+                CounterMetricFamily(
+                    "opbx_api_relay_sending_seconds",
+                    "Seconds of the relay's rounds that sent events (read, send, mark sent)",
+                    value=self._relay.sending_seconds,
+                ),
+            ]
+        if self._phases is not None:
+            spent = CounterMetricFamily(
+                "opbx_api_webhook_phase_seconds",
+                "Seconds applying webhooks spent in each phase (begin, signature, parsing, statements, commit)",
+                labels=["phase"],
+            )
+            for phase, seconds in self._phases.seconds.items():
+                spent.add_metric([phase], seconds)
+            metrics.append(spent)
         if self._broadcaster is not None:
             metrics += _deliveries(self._broadcaster)
         if self._database is not None:

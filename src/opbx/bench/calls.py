@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 import orjson
 
+from opbx.bench.breakdown import Breakdown, scrape
 from opbx.bench.client import BenchClient, connect
 from opbx.bench.latency import percentile
 from opbx.bench.layouts import System, start_system
@@ -71,6 +72,8 @@ class CallBenchResult:
     """CPU seconds per 1,000 webhooks in the latency phase (warm-up included), by process."""
     throughput_cpu: dict[str, float] = field(default_factory=dict)
     """CPU seconds per 1,000 webhooks in the throughput phase (until the last event), by process."""
+    latency_breakdown: dict[str, float] = field(default_factory=dict)
+    """Milliseconds per webhook by phase in the latency phase (:mod:`opbx.bench.breakdown`)."""
 
     def _cpu_lines(self, figures: dict[str, float]) -> list[str]:
         return [f"  CPU/1,000 webhooks  {name}: {seconds:.2f} s" for name, seconds in figures.items()]
@@ -90,6 +93,7 @@ class CallBenchResult:
             f"  p50 / p90 / p99     {self.p50:.2f} / {self.p90:.2f} / {self.p99:.2f} ms",
             f"  max                 {self.max:.2f} ms",
             *self._cpu_lines(self.latency_cpu),
+            *Breakdown(self.latency_breakdown).lines(),
             f"throughput: {self.throughput_in_flight} webhooks in flight for {self.throughput_seconds:g} s",
             f"  applied             {self.webhooks_applied} ({self.webhooks_per_second:,.0f}/s)",
             f"  events delivered    {self.events_delivered} of {self.webhooks_applied}"
@@ -267,8 +271,10 @@ async def _measure(system: System, organization: DemoOrganization, result: CallB
             driver = _Driver(http, organization, client)
             meter = _CpuMeter(system.processes, driver)
             meter.start()
+            before, posted = await scrape(http), driver.posted
             await _latency(driver, result, phases.duration, phases.warmup)
             result.latency_cpu = meter.per_thousand()
+            result.latency_breakdown = Breakdown.between(before, await scrape(http), driver.posted - posted).ms
             meter.start()
             await _throughput(driver, result, phases.duration, phases.in_flight)
             result.throughput_cpu = meter.per_thousand()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -123,6 +124,9 @@ class OutboxRelay:
         """Organizations whose delivery is failing, and since when."""
         self.backlog = Backlog(0, None)
         """The latest measure (:meth:`measure_backlog`), for the metrics."""
+        self.sent_events = 0
+        self.sending_seconds = 0.0
+        """Wall-clock seconds of the rounds that sent events (read, send, mark sent), for the metrics."""
         self._backlog_at = float("-inf")
         self._synced_at = float("-inf")
 
@@ -140,6 +144,7 @@ class OutboxRelay:
         each with the ``pusher`` driver). A batch that fails is sent again one event at a
         time, so one organization's refused event never holds back another's.
         """
+        started = time.perf_counter()
         now = self._now()
         pending = await self._database.read(_read_pending)
         waiting: set[int] = set()
@@ -160,6 +165,9 @@ class OutboxRelay:
         if batch:
             await self._send(batch, waiting, sent, now)
         await self._mark_sent(sent)
+        if sent:
+            self.sent_events += len(sent)
+            self.sending_seconds += time.perf_counter() - started
         return len(sent)
 
     async def _send(self, batch: list[Pending], waiting: set[int], sent: list[Pending], now: datetime) -> None:

@@ -162,8 +162,10 @@ class Database:
         """A session that only reads: on SQLite it takes no write lock, so reads never queue behind writes."""
         return self.readers()
 
-    async def write(self, unit: Callable[[Connection], T]) -> T:
+    async def write(self, unit: Callable[[Connection], T], *, committed: Callable[[float], None] | None = None) -> T:
         """Run ``unit`` in one transaction that writes, committed when it returns.
+
+        ``committed``, if given, is told how long the ``COMMIT`` took.
 
         ``unit`` is synchronous code over a Core :class:`~sqlalchemy.engine.Connection`, so a
         whole unit of work costs one hand-off, not one per statement. On SQLite it runs in
@@ -172,9 +174,14 @@ class Database:
         on an asyncpg connection (``run_sync``); each statement is still one round trip.
         """
         if self._writer is not None:
-            return await self._writer.run(unit)
-        async with self.engine.begin() as connection:
-            return await connection.run_sync(unit)
+            return await self._writer.run(unit, committed=committed)
+        async with self.engine.connect() as connection:
+            async with connection.begin():
+                result = await connection.run_sync(unit)
+                finishing = time.perf_counter()
+            if committed is not None:
+                committed(time.perf_counter() - finishing)
+            return result
 
     async def read(self, unit: Callable[[Connection], T]) -> T:
         """Run ``unit``, one statement that reads; like :meth:`write`, one hand-off.
@@ -277,15 +284,29 @@ class _SqliteWriter:
         self._connections: dict[bool, Connection] = {}
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opbx-sqlite-writer")
 
-    async def run(self, unit: Callable[[Connection], T], *, reading: bool = False) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self._transaction, unit, reading)
+    async def run(
+        self,
+        unit: Callable[[Connection], T],
+        *,
+        reading: bool = False,
+        committed: Callable[[float], None] | None = None,
+    ) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._thread, self._transaction, unit, reading, committed
+        )
 
-    def _transaction(self, unit: Callable[[Connection], T], reading: bool) -> T:
+    def _transaction(
+        self, unit: Callable[[Connection], T], reading: bool, committed: Callable[[float], None] | None
+    ) -> T:
         connection = self._connections.get(reading)
         if connection is None or connection.closed or connection.invalidated:
             connection = self._connections[reading] = (self._reading if reading else self.engine).connect()
         with connection.begin():
-            return unit(connection)
+            result = unit(connection)
+            finishing = time.perf_counter()
+        if committed is not None:
+            committed(time.perf_counter() - finishing)
+        return result
 
     def _close(self) -> None:
         for connection in self._connections.values():

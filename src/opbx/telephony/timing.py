@@ -1,0 +1,32 @@
+"""Where applying webhooks spends its time: seconds summed by phase, for the metrics and the bench.
+
+The phases of one webhook's unit of work (:meth:`opbx.telephony.service.CallService.handle`):
+
+* ``begin``: from the handler to the unit's first line: the hand-off to SQLite's writer
+  thread and its queue, or PostgreSQL's pool check-out and ``BEGIN``;
+* ``signature``: the HMAC checks against the organizations' secrets;
+* ``parsing``: the body into a report (JSON, typed decoding, field rules);
+* ``statements``: the rest of the unit: the SQL statements (the secrets read among them),
+  their round trips, and the state machine;
+* ``commit``: the ``COMMIT``.
+
+Wall-clock time: under load it includes waiting for the CPU, which is what a webhook waits for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["PHASES", "PhaseTimes"]
+
+PHASES = ("begin", "signature", "parsing", "statements", "commit")
+
+
+@dataclass(slots=True)
+class PhaseTimes:
+    """Seconds spent in each of :data:`PHASES`, summed over every webhook applied."""
+
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
+
+    def add(self, phase: str, seconds: float) -> None:
+        self.seconds[phase] += seconds
