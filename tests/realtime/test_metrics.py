@@ -12,8 +12,8 @@ import pytest
 from opbx.adapters.redis import RedisAdapter
 from opbx.configuration import ConfigError
 from opbx.protocol.app import WebhookTarget
-from opbx.realtime.config import load_config
-from opbx.realtime.metrics import DEFAULT_METRICS_PORT, CountsWebhooks
+from opbx.realtime.config import ServerConfig, load_config
+from opbx.realtime.metrics import CountsWebhooks
 from opbx.realtime.server import RealtimeServer
 from opbx.redis_client import open_redis
 from tests.conftest import ServerFactory
@@ -176,7 +176,7 @@ async def test_a_taken_metrics_port_does_not_stop_the_server(make_server: Server
 
 
 def test_metrics_port_settings(tmp_path: Path) -> None:
-    assert load_config(None, {}).metrics_port == DEFAULT_METRICS_PORT == 9601
+    assert load_config(None, {}).metrics_port == ServerConfig().metrics_port == 9601
     assert load_config(None, {}, metrics_port=9700).metrics_port == 9700
     config = tmp_path / "opbx.toml"
     config.write_text("[server]\nmetrics_port = false\n")
