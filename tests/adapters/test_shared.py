@@ -43,7 +43,8 @@ async def make_node(request: pytest.FixtureRequest) -> AsyncIterator[NodeFactory
     yield make
     for adapter in nodes:
         await adapter.close()
-    await delete_prefix(prefix)
+    if request.param == "redis":
+        await delete_prefix(prefix)
 
 
 def member(user_id: str, info: object = None) -> PresenceMember:

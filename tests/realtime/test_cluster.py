@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from tests.helpers.http_api import api_request
 from tests.helpers.node_scenario import find_node, run_scenario
 from tests.helpers.nodes import Node, PrivateRedis
 from tests.helpers.pusher_client import PusherClient
-from tests.helpers.redis import REDIS_URL, delete_prefix, unique_prefix
+from tests.helpers.redis import REDIS_URL
 
 pytestmark = pytest.mark.integration
 
@@ -33,10 +33,8 @@ NodeFactory = Callable[..., Node]
 
 
 @pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    prefix = unique_prefix()
-    yield prefix
-    await delete_prefix(prefix)
+def prefix(redis_prefix: str) -> str:
+    return redis_prefix
 
 
 @pytest.fixture

@@ -77,10 +77,11 @@ async def test_buried_deliveries_are_kept_newest_first(store: DeliveryStore) -> 
     assert dead[0].delivery.body == items[1].body
 
 
-async def test_a_claim_of_a_dead_node_expires_and_another_node_takes_the_delivery() -> None:
-    prefix = unique_prefix()
-    crashed = RedisDeliveryStore(REDIS_URL, prefix=prefix, visibility_timeout=0.2)
-    survivor = RedisDeliveryStore(REDIS_URL, prefix=prefix, visibility_timeout=0.2)
+async def test_a_claim_of_a_dead_node_expires_and_another_node_takes_the_delivery(
+    redis_url: str, redis_prefix: str
+) -> None:
+    crashed = RedisDeliveryStore(redis_url, prefix=redis_prefix, visibility_timeout=0.2)
+    survivor = RedisDeliveryStore(redis_url, prefix=redis_prefix, visibility_timeout=0.2)
     try:
         item = delivery()
         await crashed.push([item], time.time())
@@ -96,4 +97,3 @@ async def test_a_claim_of_a_dead_node_expires_and_another_node_takes_the_deliver
     finally:
         await crashed.close()
         await survivor.close()
-        await delete_prefix(prefix)
