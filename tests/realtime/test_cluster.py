@@ -24,7 +24,6 @@ from tests.helpers.http_api import api_request
 from tests.helpers.node_scenario import find_node, run_scenario
 from tests.helpers.nodes import Node, PrivateRedis
 from tests.helpers.pusher_client import PusherClient
-from tests.helpers.redis import REDIS_URL
 
 pytestmark = pytest.mark.integration
 
@@ -33,16 +32,12 @@ NodeFactory = Callable[..., Node]
 
 
 @pytest.fixture
-def prefix(redis_prefix: str) -> str:
-    return redis_prefix
-
-
-@pytest.fixture
-def nodes(tmp_path: Path, prefix: str) -> Iterator[NodeFactory]:
+def nodes(tmp_path: Path, redis_url: str, redis_prefix: str) -> Iterator[NodeFactory]:
+    """Start nodes of one cluster: on the machine's Redis, or on the Redis at ``url``."""
     started: list[Node] = []
 
-    def start(redis_url: str = REDIS_URL) -> Node:
-        node = Node(tmp_path, redis_url, prefix).start()
+    def start(url: str = redis_url) -> Node:
+        node = Node(tmp_path, url, redis_prefix).start()
         started.append(node)
         return node
 

@@ -19,8 +19,6 @@ from tests.conftest import ServerFactory
 from tests.helpers.plain_http import KeepAlive, get
 from tests.helpers.redis import unique_prefix
 
-pytestmark = pytest.mark.integration
-
 GIB = 1024**3
 
 

@@ -24,8 +24,6 @@ from tests.helpers.pusher_client import PusherClient
 from tests.helpers.scrape import Samples, scrape, scrape_until, value
 from tests.helpers.webhook_receiver import WebhookReceiver
 
-pytestmark = pytest.mark.integration
-
 APP = TEST_APP.id
 
 
@@ -188,7 +186,6 @@ def test_metrics_port_settings(tmp_path: Path) -> None:
             load_config(config, {})
 
 
-@pytest.mark.integration
 async def test_a_lost_cluster_lease_is_counted(make_server: ServerFactory, redis_url: str, redis_prefix: str) -> None:
     """Redis forgetting a live node (a restart, a failover) shows as opbx_node_leases_lost_total."""
     adapter = RedisAdapter(redis_url, prefix=redis_prefix, node_timeout=0.6)  # a heartbeat every 0.2 s
