@@ -58,7 +58,7 @@ def test_the_environment_is_parsed_by_the_field_type() -> None:
         ({}, {"EXAMPLE_COUNT": "seven"}, {}, "EXAMPLE_COUNT: must be an integer above 0 and at most 10, not 'seven'"),
         ({}, {}, {"count": 7.5}, "--count: must be an integer above 0 and at most 10, not 7.5"),
         ({"count": 11}, {}, {}, "example.count: must be an integer above 0 and at most 10, not 11"),
-        ({}, {"EXAMPLE_COUNT": "0"}, {}, "EXAMPLE_COUNT: must be an integer above 0 and at most 10, not 0"),
+        ({}, {"EXAMPLE_COUNT": "0"}, {}, "EXAMPLE_COUNT: must be an integer above 0 and at most 10, not '0'"),
         ({}, {}, {"count": 11}, "--count: must be an integer above 0 and at most 10, not 11"),
         ({"ratio": 1.5}, {}, {}, "example.ratio: must be a number from 0 to 1, not 1.5"),
         ({"verbose": 1}, {}, {}, "example.verbose: must be true or false, not 1"),

@@ -73,8 +73,8 @@ class Given:
     value: object
     where: str
     """The source as the user knows it: ``server.port``, ``OPBX_ADAPTER``, ``--port``."""
-    text: bool = False
-    """From the environment: text to be parsed by the field's type."""
+    source: str = "file"
+    """``file`` (a TOML value), ``env`` (text to be parsed by the field's type) or ``flag`` (a Python value)."""
 
 
 def _fields(cls: type) -> dict[str, tuple[dataclasses.Field[Any], Setting]]:
@@ -110,7 +110,7 @@ def from_env(cls: type, env: Mapping[str, str]) -> dict[str, Given]:
     for name, (_, options) in _fields(cls).items():
         variable = next((variable for variable in options.env if env.get(variable)), None)
         if variable is not None:
-            given[name] = Given(env[variable], variable, text=True)
+            given[name] = Given(env[variable], variable, "env")
     return given
 
 
@@ -119,7 +119,7 @@ def from_overrides(cls: type, overrides: Mapping[str, object]) -> dict[str, Give
     fields = _fields(cls)
     check_keys("command line", overrides, fields)
     return {
-        name: Given(value, fields[name][1].flag or "--" + name.replace("_", "-"))
+        name: Given(value, fields[name][1].flag or "--" + name.replace("_", "-"), "flag")
         for name, value in overrides.items()
         if value is not None
     }
@@ -147,11 +147,11 @@ def _value(given: Given, hint: Any, options: Setting) -> Any:
     value = given.value
     if options.false_is_none and optional is not None and value is False:
         return None
-    if optional is not None and value is None and not given.text:
+    if optional is not None and value is None and given.source == "flag":
         return None
-    if given.text:
+    if given.source == "env":
         value = _parse(given.where, value, kind)
-    value = _typed(given.where, value, kind, options)
+    value = _typed(given, value, kind, options)
     return options.check(given.where, value) if options.check is not None else value
 
 
@@ -180,13 +180,13 @@ def _parse(where: str, text: object, kind: Any) -> object:
     return text
 
 
-def _expected(kind: Any, options: Setting) -> str:
+def _expected(kind: Any, options: Setting, source: str) -> str:
     if options.choices:
         return "one of " + ", ".join(options.choices)
     kind = getattr(kind, "__supertype__", kind)
     name = {bool: "true or false", int: "an integer", float: "a number", str: "a non-empty string"}.get(kind)
     if name is None and get_origin(kind) is tuple and get_args(kind) == (str, ...):
-        name = "an array of non-empty strings (in the environment: separated by commas)"
+        name = "a comma-separated list" if source == "env" else "an array of non-empty strings"
     if name is None:
         raise TypeError(f"no setting can be of type {kind!r}")
     bounds = []
@@ -199,13 +199,14 @@ def _expected(kind: Any, options: Setting) -> str:
             bounds.append(f"at least {options.at_least:g}")
         if options.at_most is not None:
             bounds.append(f"at most {options.at_most:g}")
-    return " ".join([name, " and ".join(bounds)]).strip() + (" or false" if options.false_is_none else "")
+    falsable = options.false_is_none and source == "file"
+    return " ".join([name, " and ".join(bounds)]).strip() + (" or false" if falsable else "")
 
 
-def _typed(where: str, value: object, kind: Any, options: Setting) -> object:
+def _typed(given: Given, value: object, kind: Any, options: Setting) -> object:
     """``value`` if it is of ``kind`` (an int for a float made a float) and in range, else a ConfigError."""
-    expected = _expected(kind, options)
-    refused = ConfigError(f"{where}: must be {expected}, not {value!r}")
+    expected = _expected(kind, options, given.source)
+    refused = ConfigError(f"{given.where}: must be {expected}, not {given.value!r}")
     kind = getattr(kind, "__supertype__", kind)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
