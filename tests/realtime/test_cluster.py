@@ -204,6 +204,7 @@ async def test_nodes_survive_redis_dying_and_catch_up(tmp_path: Path, nodes: Nod
         redis_server.kill()
 
 
+@pytest.mark.js  # pusher-js under Node, as tests/realtime/test_js_clients.py
 async def test_laravel_echo_presence_across_two_nodes(nodes: NodeFactory) -> None:
     """The JS presence scenario with its sockets spread over two nodes (a, b2 on one; b1, c
     on the other): here, joining and leaving exactly as on one server."""
