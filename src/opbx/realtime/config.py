@@ -43,7 +43,7 @@ from opbx.realtime.tls import TlsError, server_ssl_context
 
 __all__ = ["ServerConfig", "load_config"]
 
-_PORT = setting(above=None, at_least=0, at_most=65535)
+_PORT_RANGE: dict[str, Any] = {"above": None, "at_least": 0, "at_most": 65535}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ class ServerConfig:
     """
 
     host: str = "127.0.0.1"
-    port: int = field(default=DEFAULT_REALTIME_PORT, metadata=_PORT)
+    port: int = field(default=DEFAULT_REALTIME_PORT, metadata=setting(**_PORT_RANGE))
     """Port of both the WebSocket endpoint and the HTTP API (0: any free port)."""
     apps: tuple[App, ...] = field(default=(DEFAULT_APP,), metadata=NOT_A_SETTING)
     """From ``[[apps]]`` and ``OPBX_APP_*``."""
@@ -90,9 +90,7 @@ class ServerConfig:
     log_level: str = field(default="info", metadata=setting(check=check_log_level))
     reuse_port: bool = field(default=False, metadata=NOT_A_SETTING)
     """Bind with SO_REUSEPORT, so several worker processes share the port (``--workers``)."""
-    metrics_port: int | None = field(
-        default=9601, metadata=setting(above=None, at_least=0, at_most=65535, false_is_none=True)
-    )
+    metrics_port: int | None = field(default=9601, metadata=setting(**_PORT_RANGE, false_is_none=True))
     """Port of the Prometheus endpoint ``/metrics`` (0: any free port; None, or false in TOML: no
     endpoint). Soketi's metrics port by default, so existing scrape configurations carry over."""
     metrics_host: str | None = None
