@@ -15,7 +15,7 @@ import dataclasses
 import types
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from opbx.configuration import ConfigError, parse_bool
 
@@ -73,7 +73,7 @@ class Given:
     value: object
     where: str
     """The source as the user knows it: ``server.port``, ``OPBX_ADAPTER``, ``--port``."""
-    source: str = "file"
+    source: Literal["file", "env", "flag"] = "file"
     """``file`` (a TOML value), ``env`` (text to be parsed by the field's type) or ``flag`` (a Python value)."""
 
 
@@ -180,7 +180,7 @@ def _parse(where: str, text: object, kind: Any) -> object:
     return text
 
 
-def _expected(kind: Any, options: Setting, source: str) -> str:
+def _expected(kind: Any, options: Setting, source: Literal["file", "env", "flag"]) -> str:
     if options.choices:
         return "one of " + ", ".join(options.choices)
     kind = getattr(kind, "__supertype__", kind)
