@@ -9,13 +9,12 @@ import pytest
 from redis.exceptions import RedisError
 
 from opbx.redis_client import open_redis, sentinel_address
-from tests.helpers.redis import REDIS_URL, delete_prefix, unique_prefix
 from tests.helpers.sentinel import MASTER_NAME, SentinelRedis
 
 
-async def test_a_burst_far_above_the_pool_size_waits_instead_of_failing() -> None:
-    prefix = unique_prefix()
-    client = open_redis(REDIS_URL, max_connections=4)
+async def test_a_burst_far_above_the_pool_size_waits_instead_of_failing(redis_url: str, redis_prefix: str) -> None:
+    prefix = redis_prefix
+    client = open_redis(redis_url, max_connections=4)
     try:
         # 400 blocking commands at once over 4 connections: each waits its turn.
         results = await asyncio.gather(*(client.incr(f"{prefix}:counter") for _ in range(400)))
@@ -23,7 +22,6 @@ async def test_a_burst_far_above_the_pool_size_waits_instead_of_failing() -> Non
         assert await client.get(f"{prefix}:counter") == b"400"
     finally:
         await client.aclose()
-        await delete_prefix(prefix)
 
 
 @pytest.mark.integration

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from urllib.parse import SplitResult, urlsplit
 
 from opbx.protocol.app import App, AppId
 
 __all__ = [
     "DEFAULT_APP",
+    "DEFAULT_REALTIME_PORT",
     "LOG_LEVELS",
     "REDIS_SCHEMES",
     "ConfigError",
@@ -30,7 +31,6 @@ __all__ = [
     "mask_url",
     "parse_bool",
     "port_in_use",
-    "sentinel_settings",
     "uses_development_secret",
 ]
 
@@ -38,6 +38,9 @@ DEFAULT_APP = App(id=AppId("1"), key="opbx-key", secret="opbx-secret")  # noqa: 
 """The development app: the seed's key and secret, and a numeric id because the Pusher
 server SDKs (Python's among them) refuse app ids that are not digits. Its secret is
 published, so a server reachable from other machines refuses to start with it unless told to."""
+
+DEFAULT_REALTIME_PORT = 6001
+"""Where the realtime server listens and the backend looks for it (Soketi's port, so clients carry over)."""
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
@@ -105,26 +108,6 @@ def check_sentinels(where: str, value: object) -> tuple[str, ...]:
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ConfigError(f"{where}: {address!r} is not host:port")
     return addresses
-
-
-def sentinel_settings(server: Mapping[str, object], env: Mapping[str, str]) -> dict[str, object]:
-    """``redis_sentinels`` and ``redis_sentinel_master`` from the ``[server]`` table, overridden by
-    OPBX_REDIS_SENTINELS and OPBX_REDIS_SENTINEL_MASTER; both or neither."""
-    settings: dict[str, object] = {}
-    if "redis_sentinels" in server:
-        settings["redis_sentinels"] = check_sentinels("server.redis_sentinels", server["redis_sentinels"])
-    if env.get("OPBX_REDIS_SENTINELS"):
-        settings["redis_sentinels"] = check_sentinels("OPBX_REDIS_SENTINELS", env["OPBX_REDIS_SENTINELS"].split(","))
-    if env.get("OPBX_REDIS_SENTINEL_MASTER"):
-        settings["redis_sentinel_master"] = env["OPBX_REDIS_SENTINEL_MASTER"]
-    elif "redis_sentinel_master" in server:
-        settings["redis_sentinel_master"] = server["redis_sentinel_master"]
-    if bool(settings.get("redis_sentinels")) != bool(settings.get("redis_sentinel_master")):
-        raise ConfigError(
-            "server.redis_sentinels and server.redis_sentinel_master "
-            "(or OPBX_REDIS_SENTINELS and OPBX_REDIS_SENTINEL_MASTER): give both or neither"
-        )
-    return settings
 
 
 def mask_secret(secret: str) -> str:

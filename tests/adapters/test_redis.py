@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as redis
@@ -21,37 +20,26 @@ from opbx.protocol.channels import ChannelName
 from opbx.protocol.presence import PresenceMember, UserId
 from opbx.protocol.session import SocketId
 from opbx.redis_client import open_redis
+from tests.helpers.polling import eventually
 from tests.helpers.recording_handler import RecordingHandler
-from tests.helpers.redis import REDIS_URL, delete_prefix, unique_prefix
+from tests.helpers.redis import REDIS_URL, unique_prefix
 
 APP = AppId("1")
 ROOM = ChannelName("presence-room")
 NEWS = ChannelName("news")
 
-pytestmark = pytest.mark.integration  # the real Redis
+
+@pytest.fixture
+def prefix(redis_prefix: str) -> str:
+    """A key prefix of the test's own in the real Redis (so the test is marked ``redis``)."""
+    return redis_prefix
 
 
 @pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    prefix = unique_prefix()
-    yield prefix
-    await delete_prefix(prefix)
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[redis.Redis]:
-    client = redis.from_url(REDIS_URL)
+async def client(redis_url: str) -> AsyncIterator[redis.Redis]:
+    client = redis.from_url(redis_url)
     yield client
     await client.aclose()
-
-
-async def eventually(check: Callable[[], bool]) -> None:
-    """Poll ``check`` for up to 10 s (the reaper runs every third of the lease)."""
-    for _ in range(1000):
-        if check():
-            return
-        await asyncio.sleep(0.01)
-    assert check()
 
 
 # -- keys and kinds ---------------------------------------------------------------------
@@ -149,7 +137,7 @@ async def test_a_dead_nodes_state_is_reaped_and_its_transitions_announced(prefix
     handler = RecordingHandler()
     await survivor.start(handler)
     try:
-        await eventually(lambda: bool(handler.vacated))
+        await eventually(lambda: bool(handler.vacated), "the survivor reaped the dead node")  # within a lease
         assert handler.members_left == [("1", "presence-room", "7")]
         assert handler.vacated == [("1", "presence-room")]
         assert await survivor.channels(APP) == {}
@@ -212,9 +200,9 @@ async def test_the_local_snapshot_lists_every_recorded_socket() -> None:
     ]
 
 
-async def test_while_redis_is_away_changes_answer_from_the_mirror_and_queries_refuse(prefix: str) -> None:
+async def test_while_redis_is_away_changes_answer_from_the_mirror_and_queries_refuse() -> None:
     with_nothing = "redis://127.0.0.1:1/0"  # port 1: nobody listens, connections are refused
-    adapter = RedisAdapter(with_nothing, prefix=prefix)
+    adapter = RedisAdapter(with_nothing, prefix=unique_prefix())
     await adapter.start(RecordingHandler())
     try:
         assert adapter.healthy is False

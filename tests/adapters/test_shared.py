@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -14,6 +15,7 @@ from opbx.protocol.app import AppId
 from opbx.protocol.channels import ChannelName
 from opbx.protocol.presence import PresenceMember, UserId
 from opbx.protocol.session import SocketId
+from tests.helpers.polling import eventually
 from tests.helpers.recording_handler import RecordingHandler
 from tests.helpers.redis import REDIS_URL, delete_prefix, unique_prefix
 
@@ -43,7 +45,8 @@ async def make_node(request: pytest.FixtureRequest) -> AsyncIterator[NodeFactory
     yield make
     for adapter in nodes:
         await adapter.close()
-    await delete_prefix(prefix)
+    if request.param == "redis":
+        await delete_prefix(prefix)
 
 
 def member(user_id: str, info: object = None) -> PresenceMember:
@@ -106,12 +109,8 @@ async def test_cache(make_node: NodeFactory) -> None:
     assert await adapter.cache_get(APP, ChannelName("cache-a")) == b"last"
 
 
-async def eventually(check: Callable[[], bool]) -> None:
-    for _ in range(200):
-        if check():
-            return
-        await asyncio.sleep(0.01)
-    assert check()
+def reached_once(handler: RecordingHandler) -> bool:
+    return len(handler.delivered) == 1 and len(handler.terminated) == 1
 
 
 async def test_publish_and_terminate_reach_every_node_once(make_node: NodeFactory) -> None:
@@ -124,8 +123,8 @@ async def test_publish_and_terminate_reach_every_node_once(make_node: NodeFactor
     await first.publish(APP, NEWS, b'{"event":"e"}', SocketId("1.1"))
     await first.terminate_user(APP, UserId("7"))
     for _, handler in nodes:
-        await eventually(lambda handler=handler: len(handler.delivered) == 1 and len(handler.terminated) == 1)  # type: ignore[misc]
+        await eventually(functools.partial(reached_once, handler), "the publish and the termination reached the node")
         assert handler.delivered == [("1", "news", b'{"event":"e"}', "1.1")]
         assert handler.terminated == [("1", "7")]
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.1)  # a moment in which nothing more may arrive
     assert all(len(handler.delivered) == 1 for _, handler in nodes)  # no echo, no double delivery

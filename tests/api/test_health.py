@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import httpx
 
@@ -45,10 +44,11 @@ async def test_realtime_down_is_503(client: httpx.AsyncClient, backend: Backend,
     }
 
 
-async def test_redis_is_checked_when_configured(client: httpx.AsyncClient, backend: Backend, world: World) -> None:
+async def test_redis_is_checked_when_configured(
+    client: httpx.AsyncClient, backend: Backend, world: World, redis_url: str
+) -> None:
     context = backend.api.state.context
-    real_redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    backend.api.state.context = dataclasses.replace(context, redis_url=real_redis)
+    backend.api.state.context = dataclasses.replace(context, redis_url=redis_url)
     status, body = await health(client)
     assert (status, body["connections"]) == (200, {"redis": "ok", "realtime": "ok", "database": "ok"})
     backend.api.state.context = dataclasses.replace(context, redis_url="redis://127.0.0.1:1/0")

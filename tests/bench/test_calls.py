@@ -45,6 +45,7 @@ async def test_a_short_run_measures_every_webhook_it_sends() -> None:
     assert orjson.loads(result_json(result))["latency_delivered"] == 20
 
 
+@pytest.mark.postgres
 async def test_the_production_layout_runs_on_a_postgres_database_of_its_own_and_drops_it() -> None:
     before = await _bench_databases()
     result = await run_call_bench(
@@ -70,6 +71,7 @@ async def test_the_production_layout_runs_on_a_postgres_database_of_its_own_and_
     assert await _bench_databases() <= before  # the bench's own database is gone
 
 
+@pytest.mark.postgres
 async def test_the_bench_database_is_dropped_when_the_run_fails() -> None:
     names: list[str] = []
 

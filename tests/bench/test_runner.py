@@ -11,6 +11,7 @@ import pytest
 from opbx.cli import main
 
 
+@pytest.mark.integration
 def test_bench_spawns_our_server_and_runs_everything(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     affinity = os.sched_getaffinity(0)
     path = tmp_path / "bench.json"

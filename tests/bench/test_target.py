@@ -45,6 +45,7 @@ def test_waiting_for_a_port_nobody_listens_on_fails() -> None:
         wait_until_listening("127.0.0.1", port, timeout=0.2)
 
 
+@pytest.mark.integration
 async def test_spawned_server_hosts_the_app_and_stops() -> None:
     endpoint = Endpoint("127.0.0.1", free_port("127.0.0.1"), "bench-app", "bench-key", "bench-secret")
     server = spawn_opbx(endpoint)

@@ -18,13 +18,13 @@ async def _empty(postgres: PostgresForTests) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def opbx(
-    request: pytest.FixtureRequest, tmp_path: Path, postgres: PostgresForTests, capsys: pytest.CaptureFixture[str]
-) -> Opbx:
+def opbx(request: pytest.FixtureRequest, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Opbx:
+    """The ``sqlite`` variant needs no PostgreSQL; the ``postgresql`` one takes the session's database."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/x.sqlite3"
         assert main(["db", "upgrade", "--database-url", url]) == 0
     else:
+        postgres: PostgresForTests = request.getfixturevalue("postgres")
         asyncio.run(_empty(postgres))
         url = postgres.url
     capsys.readouterr()

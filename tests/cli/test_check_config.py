@@ -80,7 +80,7 @@ def test_a_bad_setting_is_one_line_and_status_2(
     config.write_text("[server]\nport = 'six thousand'\n")
     code, out, err = check_config(monkeypatch, capsys, "--config", str(config))
     assert (code, out) == (2, "")
-    assert err == "opbx: server.port: must be int, not 'six thousand'\n"
+    assert err == "opbx: server.port: must be an integer from 0 to 65535, not 'six thousand'\n"
     monkeypatch.setenv("OPBX_BROADCAST_DRIVER", "carrier-pigeon")
     code, _, err = check_config(monkeypatch, capsys)
     assert code == 2

@@ -130,6 +130,7 @@ def test_an_unreachable_postgresql_is_one_line_with_the_password_masked(
     assert captured.out == ""
 
 
+@pytest.mark.postgres
 def test_a_postgresql_database_that_does_not_exist_is_named_with_the_fix(capsys: pytest.CaptureFixture[str]) -> None:
     name = f"opbx_absent_{uuid.uuid4().hex[:8]}"
     url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name

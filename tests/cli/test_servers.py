@@ -89,6 +89,7 @@ def test_the_database_unreachable(tmp_path: Path) -> None:
     assert "hunter2" not in line
 
 
+@pytest.mark.postgres
 def test_the_database_missing(tmp_path: Path) -> None:
     url = POSTGRES_URL.rsplit("/", 1)[0] + "/opbx_no_such_database"
     line = refused(["api"], tmp_path, DATABASE_URL=url, OPBX_API_PORT="0")
@@ -181,8 +182,7 @@ def test_an_explicit_allowance_lets_the_development_secret_listen_widely(tmp_pat
         stop(process)
 
 
-def test_the_realtime_banner_names_the_adapter_redis_and_node(tmp_path: Path) -> None:
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+def test_the_realtime_banner_names_the_adapter_redis_and_node(tmp_path: Path, redis_url: str) -> None:
     env = clean_env(OPBX_ADAPTER="redis", OPBX_REDIS_URL=redis_url, OPBX_REDIS_PREFIX="banner-test")
     with subprocess.Popen(
         [*OPBX, "realtime", "--port", "0", "--no-metrics"],
@@ -199,6 +199,7 @@ def test_the_realtime_banner_names_the_adapter_redis_and_node(tmp_path: Path) ->
         stop(process)
 
 
+@pytest.mark.postgres
 def test_the_api_banner_names_the_database_with_its_password_masked_and_the_broadcast_target(
     tmp_path: Path,
 ) -> None:

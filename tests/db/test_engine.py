@@ -33,6 +33,7 @@ async def test_a_database_without_the_schema_is_not_ready(tmp_path: object) -> N
         await database.dispose()
 
 
+@pytest.mark.postgres
 async def test_processes_migrating_at_once_take_turns() -> None:
     """Two API processes starting together on an empty PostgreSQL database both come up."""
     scratch = PostgresForTests()

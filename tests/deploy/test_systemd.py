@@ -37,6 +37,8 @@ NOT_IN_TEMPLATE = {
     "OPBX_PUSHER_URL": "the one-URL spelling of OPBX_PUSHER_URLS",
     "REDIS_URL": "an alias of OPBX_REDIS_URL",
     "OPBX_ALLOW_DEV_SECRET": "production chooses a secret instead of allowing the published one",
+    "OPBX_REDIS_SENTINELS": "Sentinel failover is optional: docs/scaling.md shows both variables",
+    "OPBX_REDIS_SENTINEL_MASTER": "set with OPBX_REDIS_SENTINELS, or not at all",
 }
 """Variables the code reads that the template leaves out on purpose, and why."""
 

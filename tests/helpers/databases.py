@@ -32,6 +32,7 @@ class PostgresForTests:
     def __init__(self) -> None:
         self.name = f"opbx_test_{uuid.uuid4().hex[:12]}"
         self.url = _with_database(POSTGRES_URL, self.name)
+        self.created = False
         self._migrated = False
 
     async def create(self) -> None:
@@ -40,6 +41,7 @@ class PostgresForTests:
             await connection.execute(f'CREATE DATABASE "{self.name}"')
         finally:
             await connection.close()
+        self.created = True
 
     async def drop(self) -> None:
         connection = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
@@ -49,6 +51,9 @@ class PostgresForTests:
             await connection.close()
 
     async def fresh(self) -> Database:
+        """The database migrated and empty; created by the first call."""
+        if not self.created:
+            await self.create()
         database = Database(self.url)
         if not self._migrated:
             await database.migrate()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from tests.helpers.http_api import api_request
 from tests.helpers.node_scenario import find_node, run_scenario
 from tests.helpers.nodes import Node, PrivateRedis
 from tests.helpers.pusher_client import PusherClient
-from tests.helpers.redis import REDIS_URL, delete_prefix, unique_prefix
 
 pytestmark = pytest.mark.integration
 
@@ -33,18 +32,12 @@ NodeFactory = Callable[..., Node]
 
 
 @pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    prefix = unique_prefix()
-    yield prefix
-    await delete_prefix(prefix)
-
-
-@pytest.fixture
-def nodes(tmp_path: Path, prefix: str) -> Iterator[NodeFactory]:
+def nodes(tmp_path: Path, redis_url: str, redis_prefix: str) -> Iterator[NodeFactory]:
+    """Start nodes of one cluster: on the machine's Redis, or on the Redis at ``url``."""
     started: list[Node] = []
 
-    def start(redis_url: str = REDIS_URL) -> Node:
-        node = Node(tmp_path, redis_url, prefix).start()
+    def start(url: str = redis_url) -> Node:
+        node = Node(tmp_path, url, redis_prefix).start()
         started.append(node)
         return node
 
@@ -211,6 +204,7 @@ async def test_nodes_survive_redis_dying_and_catch_up(tmp_path: Path, nodes: Nod
         redis_server.kill()
 
 
+@pytest.mark.js  # pusher-js under Node, as tests/realtime/test_js_clients.py
 async def test_laravel_echo_presence_across_two_nodes(nodes: NodeFactory) -> None:
     """The JS presence scenario with its sockets spread over two nodes (a, b2 on one; b1, c
     on the other): here, joining and leaving exactly as on one server."""

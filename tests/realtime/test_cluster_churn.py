@@ -21,7 +21,6 @@ from tests.helpers.apps import TEST_APP
 from tests.helpers.http_api import api_request
 from tests.helpers.nodes import Node
 from tests.helpers.pusher_client import PusherClient
-from tests.helpers.redis import REDIS_URL, delete_prefix, unique_prefix
 from tests.helpers.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.integration
@@ -118,10 +117,10 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 
 
 async def test_rosters_and_webhooks_stay_exact_under_churn_and_a_killed_node(
-    tmp_path: Path, receiver: WebhookReceiver
+    tmp_path: Path, receiver: WebhookReceiver, redis_url: str, redis_prefix: str
 ) -> None:
-    prefix = unique_prefix()
-    nodes = [Node(tmp_path, REDIS_URL, prefix, node_timeout=2.0, webhook_url=receiver.url).start() for _ in range(3)]
+    prefix = redis_prefix
+    nodes = [Node(tmp_path, redis_url, prefix, node_timeout=2.0, webhook_url=receiver.url).start() for _ in range(3)]
     model = Model()
     rng = random.Random(7)
 
@@ -188,4 +187,3 @@ async def test_rosters_and_webhooks_stay_exact_under_churn_and_a_killed_node(
             await socket.client.close()
         for process in nodes:
             process.stop()
-        await delete_prefix(prefix)

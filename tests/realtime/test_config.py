@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from opbx.adapters import ADAPTERS
 from opbx.configuration import DEFAULT_APP, ConfigError
 from opbx.protocol.webhooks import WebhookKind
-from opbx.realtime.config import load_config
+from opbx.realtime.config import ServerConfig, load_config
+from opbx.realtime.config_fields import Given, check, keys
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -192,3 +194,82 @@ def test_redis_sentinel_from_the_file_and_the_environment(tmp_path: Path) -> Non
 def test_bad_sentinel_settings_are_named(tmp_path: Path, text: str, env: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(named)):
         load_config(write(tmp_path, text), env)
+
+
+def test_the_loader_returns_the_dataclass_defaults_when_nothing_is_set() -> None:
+    """Each default is written once, on ServerConfig; the loader adds none of its own."""
+    assert load_config(None, {}) == ServerConfig()
+
+
+def test_every_default_passes_its_own_checks() -> None:
+    given = {
+        name: Given(getattr(ServerConfig(), name), f"server.{name}")
+        for name in keys(ServerConfig)
+        if getattr(ServerConfig(), name) is not None
+    }
+    assert check(ServerConfig, given) == {name: value.value for name, value in given.items()}
+
+
+def test_the_documented_server_keys_are_the_dataclass_fields() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    table = text.split("## `[server]`", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE)
+    assert sorted(documented) == sorted(keys(ServerConfig))
+
+
+def test_later_sources_win(tmp_path: Path) -> None:
+    path = write(tmp_path, "[server]\nport = 7001\nadapter = 'local'\nredis_prefix = 'file'\n")
+    config = load_config(path, {"OPBX_ADAPTER": "redis", "OPBX_REDIS_PREFIX": ""}, port=7002)
+    assert (config.port, config.adapter, config.redis_prefix) == (7002, "redis", "file")
+    assert load_config(None, {"REDIS_URL": "redis://b:6379/0", "OPBX_REDIS_URL": "redis://a:6379/0"}).redis_url == (
+        "redis://a:6379/0"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "overrides", "message"),
+    [
+        ({}, {"bogus": 1}, "command line: unknown setting(s) bogus"),
+        ({}, {"apps": ()}, "command line: unknown setting(s) apps"),
+        ({}, {"port": "x"}, "--port: must be an integer from 0 to 65535, not 'x'"),
+        ({}, {"port": 70000}, "--port: must be an integer from 0 to 65535, not 70000"),
+        ({}, {"metrics_port": -1}, "--metrics-port: must be an integer from 0 to 65535, not -1"),
+        ({}, {"log_level": "loud"}, "--log-level: unknown log level 'loud'"),
+        ({"OPBX_ADAPTER": "kafka"}, {}, "OPBX_ADAPTER: must be one of local, redis, not 'kafka'"),
+        ({"REDIS_URL": "http://cache"}, {}, "REDIS_URL: 'http://cache' is not a Redis URL"),
+    ],
+)
+def test_bad_values_name_their_source(env: dict[str, str], overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(None, env, **overrides)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("port = 'x'", "server.port: must be an integer from 0 to 65535, not 'x'"),
+        ("port = 70000", "server.port: must be an integer from 0 to 65535, not 70000"),
+        ("node_timeout = 0", "server.node_timeout: must be a number above 0, not 0"),
+        ("max_connections = true", "server.max_connections: must be an integer above 0, not True"),
+        ("accept_traffic_memory_threshold = 100.5", "must be a number above 0 and at most 100, not 100.5"),
+        ("host = ''", "server.host: must be a non-empty string, not ''"),
+        ("metrics_port = true", "server.metrics_port: must be an integer from 0 to 65535 or false, not True"),
+        ("adapter = 'kafka'", "server.adapter: must be one of local, redis, not 'kafka'"),
+        ("reuse_port = true", "server: unknown setting(s) reuse_port"),
+        ("apps = 1", "server: unknown setting(s) apps"),
+    ],
+)
+def test_bad_file_values_are_named_with_what_is_expected(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(write(tmp_path, f"[server]\n{text}\n"), {})
+
+
+def test_adapter_names_are_those_of_the_registry() -> None:
+    for name in ADAPTERS:
+        assert load_config(None, {"OPBX_ADAPTER": name}).adapter == name
+    with pytest.raises(ConfigError, match=re.escape(", ".join(ADAPTERS))):
+        load_config(None, {"OPBX_ADAPTER": "nats"})
+
+
+def test_a_log_level_is_read_in_any_case() -> None:
+    assert load_config(None, {}, log_level="WARNING").log_level == "warning"

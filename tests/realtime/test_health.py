@@ -17,9 +17,7 @@ from opbx.realtime.health import memory_limit, memory_use, resident_memory
 from opbx.realtime.server import RealtimeServer
 from tests.conftest import ServerFactory
 from tests.helpers.plain_http import KeepAlive, get
-from tests.helpers.redis import REDIS_URL, delete_prefix, unique_prefix
-
-pytestmark = pytest.mark.integration
+from tests.helpers.redis import unique_prefix
 
 GIB = 1024**3
 
@@ -73,13 +71,11 @@ async def test_a_node_whose_redis_is_unreachable_is_not_ready(make_server: Serve
         assert (await get(server.port, "/"))[0] == 200  # alive: it still serves its own sockets
 
 
-async def test_a_node_whose_redis_answers_is_ready(make_server: ServerFactory) -> None:
-    prefix = unique_prefix()
-    try:
-        server = await make_server(adapter=RedisAdapter(REDIS_URL, prefix=prefix))
-        assert await get(server.port, "/ready") == (200, {"ready": True})
-    finally:
-        await delete_prefix(prefix)
+async def test_a_node_whose_redis_answers_is_ready(
+    make_server: ServerFactory, redis_url: str, redis_prefix: str
+) -> None:
+    server = await make_server(adapter=RedisAdapter(redis_url, prefix=redis_prefix))
+    assert await get(server.port, "/ready") == (200, {"ready": True})
 
 
 @contextlib.contextmanager

@@ -12,8 +12,8 @@ import pytest
 from opbx.adapters.redis import RedisAdapter
 from opbx.configuration import ConfigError
 from opbx.protocol.app import WebhookTarget
-from opbx.realtime.config import load_config
-from opbx.realtime.metrics import DEFAULT_METRICS_PORT, CountsWebhooks
+from opbx.realtime.config import ServerConfig, load_config
+from opbx.realtime.metrics import CountsWebhooks
 from opbx.realtime.server import RealtimeServer
 from opbx.redis_client import open_redis
 from tests.conftest import ServerFactory
@@ -21,11 +21,8 @@ from tests.helpers.apps import QUIET_APP, TEST_APP
 from tests.helpers.http_api import api_request
 from tests.helpers.plain_http import get
 from tests.helpers.pusher_client import PusherClient
-from tests.helpers.redis import REDIS_URL, delete_prefix, unique_prefix
 from tests.helpers.scrape import Samples, scrape, scrape_until, value
 from tests.helpers.webhook_receiver import WebhookReceiver
-
-pytestmark = pytest.mark.integration
 
 APP = TEST_APP.id
 
@@ -176,7 +173,7 @@ async def test_a_taken_metrics_port_does_not_stop_the_server(make_server: Server
 
 
 def test_metrics_port_settings(tmp_path: Path) -> None:
-    assert load_config(None, {}).metrics_port == DEFAULT_METRICS_PORT == 9601
+    assert load_config(None, {}).metrics_port == ServerConfig().metrics_port == 9601
     assert load_config(None, {}, metrics_port=9700).metrics_port == 9700
     config = tmp_path / "opbx.toml"
     config.write_text("[server]\nmetrics_port = false\n")
@@ -189,21 +186,16 @@ def test_metrics_port_settings(tmp_path: Path) -> None:
             load_config(config, {})
 
 
-@pytest.mark.integration
-async def test_a_lost_cluster_lease_is_counted(make_server: ServerFactory) -> None:
+async def test_a_lost_cluster_lease_is_counted(make_server: ServerFactory, redis_url: str, redis_prefix: str) -> None:
     """Redis forgetting a live node (a restart, a failover) shows as opbx_node_leases_lost_total."""
-    prefix = unique_prefix()
-    adapter = RedisAdapter(REDIS_URL, prefix=prefix, node_timeout=0.6)  # a heartbeat every 0.2 s
+    adapter = RedisAdapter(redis_url, prefix=redis_prefix, node_timeout=0.6)  # a heartbeat every 0.2 s
     server = await make_server(adapter=adapter)
+    assert server.metrics_port is not None
+    assert value(await scrape(server.metrics_port), "opbx_node_leases_lost_total") == 0
+    redis = open_redis(redis_url)
     try:
-        assert server.metrics_port is not None
-        assert value(await scrape(server.metrics_port), "opbx_node_leases_lost_total") == 0
-        redis = open_redis(REDIS_URL)
-        try:
-            assert await redis.zrem(f"{prefix}:nodes", adapter.node_id) == 1  # the lease is gone
-        finally:
-            await redis.aclose()
-        samples = await scrape_until(server.metrics_port, lambda s: value(s, "opbx_node_leases_lost_total") >= 1)
-        assert value(samples, "opbx_node_leases_lost_total") == 1
+        assert await redis.zrem(f"{redis_prefix}:nodes", adapter.node_id) == 1  # the lease is gone
     finally:
-        await delete_prefix(prefix)
+        await redis.aclose()
+    samples = await scrape_until(server.metrics_port, lambda s: value(s, "opbx_node_leases_lost_total") >= 1)
+    assert value(samples, "opbx_node_leases_lost_total") == 1

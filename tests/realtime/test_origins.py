@@ -19,8 +19,6 @@ from tests.conftest import ServerFactory
 from tests.helpers.apps import TEST_APP
 from tests.helpers.scrape import scrape, value
 
-pytestmark = pytest.mark.integration
-
 GUARDED = App(
     id=AppId("200"),
     key="guarded-key",

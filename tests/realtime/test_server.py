@@ -14,7 +14,9 @@ from tests.conftest import ServerFactory
 from tests.helpers.apps import DISABLED_APP, QUIET_APP, SMALL_APP, TEST_APP
 from tests.helpers.clock import ManualClock
 from tests.helpers.http_api import api_request
+from tests.helpers.polling import eventually
 from tests.helpers.pusher_client import PusherClient
+from tests.helpers.scrape import scrape, scrape_until, value
 
 pytestmark = pytest.mark.integration
 
@@ -75,8 +77,15 @@ async def test_app_connection_quota_closes_with_4004(server: RealtimeServer) -> 
     code, _ = await closed_with(server.port, f"/app/{SMALL_APP.key}?protocol=7")
     assert code == 4004
     await first.close()
-    await asyncio.sleep(0.05)
-    await PusherClient.connect(server.port, SMALL_APP.key)  # a place was freed
+    await eventually(lambda: admitted(server.port, SMALL_APP.key), "a place was freed")
+
+
+async def admitted(port: int, key: str) -> PusherClient | None:
+    """A connection the server accepted, or None if it refused it."""
+    try:
+        return await PusherClient.connect(port, key)
+    except AssertionError:  # the first message was a pusher:error, not connection_established
+        return None
 
 
 async def test_server_capacity_closes_with_4100(make_server: ServerFactory) -> None:
@@ -133,7 +142,7 @@ async def test_a_full_presence_channel_refuses_new_users_but_not_their_tabs(serv
     second = await PusherClient.connect(server.port, key)
     await second.subscribe(channel, key=key, secret=secret, channel_data={"user_id": "2"})
     await second.close()
-    await asyncio.sleep(0.05)
+    assert json.loads((await first.expect("pusher_internal:member_removed"))["data"]) == {"user_id": "2"}
     again = await PusherClient.connect(server.port, key)
     await again.subscribe(channel, key=key, secret=secret, channel_data={"user_id": "2"})
     third = await PusherClient.connect(server.port, QUIET_APP.key)  # other app, unaffected
@@ -141,7 +150,7 @@ async def test_a_full_presence_channel_refuses_new_users_but_not_their_tabs(serv
         "event"
     ] == "pusher_internal:subscription_succeeded"
     await first.close()
-    await asyncio.sleep(0.05)
+    assert json.loads((await again.expect("pusher_internal:member_removed"))["data"]) == {"user_id": "1"}
     newcomer = await PusherClient.connect(server.port, key)
     assert (await newcomer.subscribe(channel, key=key, secret=secret, channel_data={"user_id": "3"}))[
         "event"
@@ -253,8 +262,13 @@ async def test_heartbeat_pings_silent_clients_and_closes_with_4201(make_server: 
     server.sweep()
     assert (await silent.next())["event"] == "pusher:ping"
     assert (await chatty.next())["event"] == "pusher:ping"
+    assert server.metrics_port is not None
+    received = value(await scrape(server.metrics_port), "opbx_websocket_messages_received_total", app_id=TEST_APP.id)
     await chatty.send("pusher:pong", {})
-    await asyncio.sleep(0.05)
+    await scrape_until(  # the server has read the pong
+        server.metrics_port,
+        lambda samples: value(samples, "opbx_websocket_messages_received_total", app_id=TEST_APP.id) > received,
+    )
     clock.advance(30)
     server.sweep()
     assert (await silent.next())["data"]["code"] == 4201

@@ -23,8 +23,6 @@ from tests.helpers.nodes import free_port
 from tests.helpers.plain_http import KeepAlive
 from tests.helpers.tls import Certificate, self_signed
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def certificate(tmp_path: Path) -> Certificate:
@@ -90,6 +88,7 @@ def test_the_certificate_and_key_are_checked_at_start_up(certificate: Certificat
     assert load_config(toml, {}).ssl_key == key
 
 
+@pytest.mark.integration  # a process of its own
 def test_opbx_realtime_serves_tls_with_the_command_line_flags(certificate: Certificate) -> None:
     port = free_port()
     command = [sys.executable, "-m", "opbx.cli", "realtime", "--port", str(port), "--no-metrics"]

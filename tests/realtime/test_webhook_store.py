@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -12,6 +11,7 @@ import pytest
 from opbx.protocol.app import AppId
 from opbx.realtime.webhook_store import ClaimLost, DeadLetter, Delivery, DeliveryStore, MemoryDeliveryStore
 from opbx.realtime.webhook_store_redis import RedisDeliveryStore
+from tests.helpers.polling import eventually
 from tests.helpers.redis import REDIS_URL, delete_prefix, unique_prefix
 
 URL = "https://example.com/hooks"
@@ -77,17 +77,19 @@ async def test_buried_deliveries_are_kept_newest_first(store: DeliveryStore) -> 
     assert dead[0].delivery.body == items[1].body
 
 
-async def test_a_claim_of_a_dead_node_expires_and_another_node_takes_the_delivery() -> None:
-    prefix = unique_prefix()
-    crashed = RedisDeliveryStore(REDIS_URL, prefix=prefix, visibility_timeout=0.2)
-    survivor = RedisDeliveryStore(REDIS_URL, prefix=prefix, visibility_timeout=0.2)
+async def test_a_claim_of_a_dead_node_expires_and_another_node_takes_the_delivery(
+    redis_url: str, redis_prefix: str
+) -> None:
+    crashed = RedisDeliveryStore(redis_url, prefix=redis_prefix, visibility_timeout=0.2)
+    survivor = RedisDeliveryStore(redis_url, prefix=redis_prefix, visibility_timeout=0.2)
     try:
         item = delivery()
         await crashed.push([item], time.time())
         (held,) = await crashed.claim(item.lane, time.time(), 1)
         assert await survivor.claim(item.lane, time.time(), 1) == []
-        await asyncio.sleep(0.3)
-        (taken,) = await survivor.claim(item.lane, time.time(), 1)
+        (taken,) = await eventually(  # once the claim's 0.2 s visibility timeout has passed
+            lambda: survivor.claim(item.lane, time.time(), 1), "the survivor takes the expired claim"
+        )
         assert taken.id == item.id
         with pytest.raises(ClaimLost):
             await crashed.done(held)  # too late: the survivor has it
@@ -96,4 +98,3 @@ async def test_a_claim_of_a_dead_node_expires_and_another_node_takes_the_deliver
     finally:
         await crashed.close()
         await survivor.close()
-        await delete_prefix(prefix)

@@ -22,7 +22,6 @@ from tests.conftest import ServerFactory
 from tests.helpers.apps import SMALL_APP, TEST_APP
 from tests.helpers.http_api import api_request
 from tests.helpers.pusher_client import PusherClient
-from tests.helpers.redis import REDIS_URL, delete_prefix, unique_prefix
 from tests.helpers.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.integration
@@ -189,32 +188,30 @@ async def test_shutdown_sends_the_open_batch(receiver: WebhookReceiver) -> None:
     assert names(receiver) == [("channel_occupied", "news")]
 
 
-async def test_with_redis_a_delivery_outlives_its_node_and_is_sent_once(receiver: WebhookReceiver) -> None:
-    prefix = unique_prefix()
+async def test_with_redis_a_delivery_outlives_its_node_and_is_sent_once(
+    receiver: WebhookReceiver, redis_url: str, redis_prefix: str
+) -> None:
     receiver.answer = lambda number: 503 if number == 0 else 200
     app = with_hooks(TEST_APP, WebhookTarget(receiver.url))
-    first = WebhookSender([app], RedisDeliveryStore(REDIS_URL, prefix=prefix), retry_base=30.0)
-    try:
-        await first.start()
-        first.emit(app, occupied("news"))
-        await receiver.wait_for(lambda r: len(r.received) == 1)  # failed; the retry is due in up to 30 s
-        await first.stop(0.2)  # the node goes; its delivery stays in Redis
+    first = WebhookSender([app], RedisDeliveryStore(redis_url, prefix=redis_prefix), retry_base=30.0)
+    await first.start()
+    first.emit(app, occupied("news"))
+    await receiver.wait_for(lambda r: len(r.received) == 1)  # failed; the retry is due in up to 30 s
+    await first.stop(0.2)  # the node goes; its delivery stays in Redis
 
-        # Two nodes come up; the retry falls due at once for them (a later clock) and one sends it.
-        def later() -> float:
-            return time.time() + 60
+    # Two nodes come up; the retry falls due at once for them (a later clock) and one sends it.
+    def later() -> float:
+        return time.time() + 60
 
-        nodes = [WebhookSender([app], RedisDeliveryStore(REDIS_URL, prefix=prefix), clock=later) for _ in range(2)]
-        for node in nodes:
-            await node.start()
-        await receiver.wait_for(lambda r: len(r.accepted()) == 1)
-        await asyncio.sleep(1.5)  # both nodes polled again: nothing more is sent
-        for node in nodes:
-            await node.stop(0.5)
-        assert len(receiver.received) == 2
-        assert receiver.received[0].body == receiver.received[1].body
-    finally:
-        await delete_prefix(prefix)
+    nodes = [WebhookSender([app], RedisDeliveryStore(redis_url, prefix=redis_prefix), clock=later) for _ in range(2)]
+    for node in nodes:
+        await node.start()
+    await receiver.wait_for(lambda r: len(r.accepted()) == 1)
+    await asyncio.sleep(1.5)  # both nodes polled again: nothing more is sent
+    for node in nodes:
+        await node.stop(0.5)
+    assert len(receiver.received) == 2
+    assert receiver.received[0].body == receiver.received[1].body
 
 
 async def test_a_server_whose_apps_have_no_webhook_targets_runs_no_sender(server: RealtimeServer) -> None:

@@ -16,7 +16,6 @@ from tests.helpers.apps import TEST_APP
 from tests.helpers.http_api import api_request
 from tests.helpers.nodes import Node, free_port
 from tests.helpers.pusher_client import PusherClient, told_to_reconnect
-from tests.helpers.redis import REDIS_URL, delete_prefix, unique_prefix
 from tests.helpers.scrape import scrape, value
 
 pytestmark = pytest.mark.integration
@@ -38,16 +37,14 @@ def _two_free_ports() -> int:
 
 
 @pytest.fixture
-async def workers(tmp_path: Path) -> AsyncIterator[tuple[Node, int]]:
-    prefix = unique_prefix()
+async def workers(tmp_path: Path, redis_url: str, redis_prefix: str) -> AsyncIterator[tuple[Node, int]]:
     metrics = _two_free_ports()
-    node = Node(tmp_path, REDIS_URL, prefix, extra_args=("--workers", "2", "--metrics-port", str(metrics)))
+    node = Node(tmp_path, redis_url, redis_prefix, extra_args=("--workers", "2", "--metrics-port", str(metrics)))
     node.start()
     for port in (metrics, metrics + 1):  # the node answers once one worker listens; wait for both
         await _listening(port)
     yield node, metrics
     node.stop()
-    await delete_prefix(prefix)
 
 
 async def _listening(port: int) -> None:
@@ -117,12 +114,13 @@ async def test_several_workers_need_the_redis_adapter(tmp_path: Path) -> None:
     assert b"OPBX_ADAPTER=redis" in stderr
 
 
-async def test_a_start_up_refusal_stops_every_worker_in_one_line(tmp_path: Path) -> None:
+async def test_a_start_up_refusal_stops_every_worker_in_one_line(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        prefix = unique_prefix()
         process = await asyncio.create_subprocess_exec(
             *("opbx", "realtime", "--workers", "2", "--port", str(port), "--no-metrics"),
             stdout=asyncio.subprocess.PIPE,
@@ -130,12 +128,11 @@ async def test_a_start_up_refusal_stops_every_worker_in_one_line(tmp_path: Path)
             env={
                 "PATH": str(Path(sys.executable).parent),
                 "OPBX_ADAPTER": "redis",
-                "OPBX_REDIS_URL": REDIS_URL,
-                "OPBX_REDIS_PREFIX": prefix,
+                "OPBX_REDIS_URL": redis_url,
+                "OPBX_REDIS_PREFIX": redis_prefix,
             },
         )
         _, stderr = await asyncio.wait_for(process.communicate(), 60)
-    await delete_prefix(prefix)
     assert process.returncode == 2, stderr
     assert b"Traceback" not in stderr
     refusals = [line for line in stderr.decode().splitlines() if line.startswith("opbx:")]

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from opbx.configuration import DEFAULT_APP, ConfigError, parse_bool
+from opbx.configuration import DEFAULT_APP, DEFAULT_REALTIME_PORT, ConfigError, parse_bool
 from opbx.db.engine import DEFAULT_DATABASE_URL, check_database_url
 from opbx.parsing import parse_bounded_int
 from opbx.protocol.app import App, AppId
@@ -40,9 +40,11 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name}: must be a port number, not {text!r}") from None
 
 
-def _urls(env: Mapping[str, str]) -> tuple[str, ...]:
+def _urls(env: Mapping[str, str], default: tuple[str, ...]) -> tuple[str, ...]:
     name = "OPBX_PUSHER_URLS" if env.get("OPBX_PUSHER_URLS") else "OPBX_PUSHER_URL"
-    text = env.get(name) or "http://127.0.0.1:6001"
+    text = env.get(name)
+    if not text:
+        return default
     urls = tuple(url.strip() for url in text.split(",") if url.strip())
     for url in urls:
         parts = urlsplit(url)
@@ -57,17 +59,19 @@ def _urls(env: Mapping[str, str]) -> tuple[str, ...]:
 class BackendSettings:
     database_url: str = DEFAULT_DATABASE_URL
     broadcast_driver: str = "inprocess"
-    pusher_urls: tuple[str, ...] = ("http://127.0.0.1:6001",)
+    pusher_urls: tuple[str, ...] = (f"http://127.0.0.1:{DEFAULT_REALTIME_PORT}",)
     app: App = DEFAULT_APP
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     ws_host: str | None = None
-    ws_port: int = 6001
+    ws_port: int = DEFAULT_REALTIME_PORT
     ws_tls: bool = False
     redis_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, default_driver: str = "inprocess") -> BackendSettings:
+        """The settings the environment names; the others are this class's defaults."""
+        defaults = cls()
         driver = env.get("OPBX_BROADCAST_DRIVER", default_driver)
         if driver not in DRIVERS:
             raise ConfigError(f"OPBX_BROADCAST_DRIVER: must be one of {', '.join(DRIVERS)}, not {driver!r}")
@@ -91,12 +95,12 @@ class BackendSettings:
                 env.get("DATABASE_URL") or env.get("OPBX_DATABASE_URL") or DEFAULT_DATABASE_URL
             ),
             broadcast_driver=driver,
-            pusher_urls=_urls(env),
+            pusher_urls=_urls(env, defaults.pusher_urls),
             app=app,
-            api_host=env.get("OPBX_API_HOST", "127.0.0.1"),
-            api_port=_port(env, "OPBX_API_PORT", 8000),
+            api_host=env.get("OPBX_API_HOST", defaults.api_host),
+            api_port=_port(env, "OPBX_API_PORT", defaults.api_port),
             ws_host=env.get("OPBX_WS_HOST") or None,
-            ws_port=_port(env, "OPBX_WS_PORT", 6001),
+            ws_port=_port(env, "OPBX_WS_PORT", defaults.ws_port),
             ws_tls=tls,
             redis_url=env.get("REDIS_URL") or env.get("OPBX_REDIS_URL") or None,
         )

@@ -20,6 +20,7 @@ from opbx.bench.latency import LatencyParams, run_latency
 from opbx.bench.report import Report, ScenarioResult
 from opbx.bench.target import Endpoint, ServerError, ServerProcess, free_port, spawn_opbx
 from opbx.bench.throughput import ThroughputParams, run_throughput
+from opbx.configuration import DEFAULT_APP, DEFAULT_REALTIME_PORT
 
 __all__ = ["add_arguments", "run_from_args"]
 
@@ -30,10 +31,12 @@ SCENARIOS = ("connections", "latency", "throughput")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     server = parser.add_argument_group("server under test")
     server.add_argument("--host", default="127.0.0.1", help="its address (default 127.0.0.1)")
-    server.add_argument("--port", type=int, help="its port (default 6001; with --spawn a free port)")
-    server.add_argument("--app-id", default="1", help="app id for the HTTP API (default 1)")
-    server.add_argument("--key", default="opbx-key", help="app key (default opbx-key)")
-    server.add_argument("--secret", default="opbx-secret", help="app secret (default opbx-secret)")
+    server.add_argument(
+        "--port", type=int, help=f"its port (default {DEFAULT_REALTIME_PORT}; with --spawn a free port)"
+    )
+    server.add_argument("--app-id", default=DEFAULT_APP.id, help=f"app id for the HTTP API (default {DEFAULT_APP.id})")
+    server.add_argument("--key", default=DEFAULT_APP.key, help=f"app key (default {DEFAULT_APP.key})")
+    server.add_argument("--secret", default=DEFAULT_APP.secret, help=f"app secret (default {DEFAULT_APP.secret})")
     where = server.add_mutually_exclusive_group()
     where.add_argument("--spawn", action="store_true", help="start our server (opbx realtime) for the run")
     where.add_argument("--server-pid", type=int, help="pid of an external server: pin it, read its memory and CPU")
@@ -67,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_from_args(args: argparse.Namespace) -> int:
     """Run ``opbx bench``: 0 if every delivery and connection was counted, 1 if not, 2 on error."""
     raise_open_files_limit()  # before spawning: our server inherits it
-    port = args.port if args.port is not None else free_port(args.host) if args.spawn else 6001
+    port = args.port if args.port is not None else free_port(args.host) if args.spawn else DEFAULT_REALTIME_PORT
     endpoint = Endpoint(args.host, port, args.app_id, args.key, args.secret, args.publish_port)
     try:
         server = _server(args, endpoint)

@@ -207,11 +207,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
     """Options of the realtime server shared by ``opbx realtime`` and ``opbx serve``."""
-    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port for WebSocket and HTTP API (default 6001)")
+    defaults = ServerConfig()
+    parser.add_argument("--host", help=f"address to listen on (default {defaults.host})")
+    parser.add_argument("--port", type=int, help=f"port for WebSocket and HTTP API (default {defaults.port})")
     parser.add_argument("--config", help="TOML file with server settings and apps (or OPBX_CONFIG)")
     metrics = parser.add_mutually_exclusive_group()
-    metrics.add_argument("--metrics-port", type=int, help="port of the Prometheus endpoint /metrics (default 9601)")
+    metrics.add_argument(
+        "--metrics-port", type=int, help=f"port of the Prometheus endpoint /metrics (default {defaults.metrics_port})"
+    )
     metrics.add_argument("--no-metrics", action="store_true", help="serve no metrics endpoint")
     parser.add_argument(
         "--ssl-cert", metavar="PEM", help="certificate chain: serve wss:// and https:// (with --ssl-key)"

@@ -14,12 +14,15 @@ Webhooks: https://pusher.com/docs/channels/server_api/webhooks
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import NewType
+from urllib.parse import urlsplit
 
 from opbx.protocol.webhooks import WebhookKind
 
-__all__ = ["PROFILES", "App", "AppId", "Limits", "WebhookTarget"]
+__all__ = ["PROFILES", "App", "AppId", "InvalidWebhookTarget", "Limits", "WebhookTarget"]
 
 AppId = NewType("AppId", str)
 
@@ -63,6 +66,15 @@ PROFILES: dict[str, Limits] = {
 """Named sets of default limits: hosted Pusher's, and the open-source servers'."""
 
 
+class InvalidWebhookTarget(ValueError):
+    """A webhook target table that cannot be used; the message names the key (``apps[0].webhooks[1].url``)."""
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 section 5.6.2 token
+_RESERVED_HEADERS = {"content-type", "content-length", "host", "x-pusher-key", "x-pusher-signature"}
+"""Headers the sender sets itself: a target's ``headers`` may not replace them."""
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookTarget:
     """One URL an app's webhooks are POSTed to, as Pusher sends them."""
@@ -74,6 +86,64 @@ class WebhookTarget:
     """Extra request headers, e.g. credentials the receiving endpoint expects."""
     batch_ms: int = 0
     """0: each event in a request of its own, at once; more: events gathered this long, 50 at most a request."""
+
+    @classmethod
+    def from_toml(cls, where: str, table: object) -> WebhookTarget:
+        """A ``[[apps.webhooks]]`` table (``docs/configuration.md``), or InvalidWebhookTarget naming ``where``."""
+        if not isinstance(table, Mapping):
+            raise InvalidWebhookTarget(f"{where}: must be a table")
+        unknown = sorted(set(table) - {"url", "event_types", "headers", "batch_ms"})
+        if unknown:
+            raise InvalidWebhookTarget(f"{where}: unknown setting(s) {', '.join(unknown)}")
+        if "url" not in table:
+            raise InvalidWebhookTarget(f"{where}.url: missing")
+        target = cls(url=_url(f"{where}.url", table["url"]))
+        if "event_types" in table:
+            target = replace(target, event_types=_kinds(f"{where}.event_types", table["event_types"]))
+        if "headers" in table:
+            target = replace(target, headers=_headers(f"{where}.headers", table["headers"]))
+        if "batch_ms" in table:
+            batch_ms = table["batch_ms"]
+            if not isinstance(batch_ms, int) or isinstance(batch_ms, bool) or batch_ms < 0:
+                raise InvalidWebhookTarget(f"{where}.batch_ms: must be an integer, 0 or more, not {batch_ms!r}")
+            target = replace(target, batch_ms=batch_ms)
+        return target
+
+
+def _url(where: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidWebhookTarget(f"{where}: must be an http or https URL, not {value!r}")
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise InvalidWebhookTarget(f"{where}: bad port in {value!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise InvalidWebhookTarget(f"{where}: must be an http or https URL, not {value!r}")
+    return value
+
+
+def _kinds(where: str, value: object) -> frozenset[WebhookKind]:
+    names = ", ".join(kind.value for kind in WebhookKind)
+    if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
+        raise InvalidWebhookTarget(f"{where}: must be a non-empty array of event names ({names})")
+    unknown = [item for item in value if item not in {kind.value for kind in WebhookKind}]
+    if unknown:
+        raise InvalidWebhookTarget(f"{where}: unknown event type(s) {', '.join(map(repr, unknown))}; known: {names}")
+    return frozenset(WebhookKind(item) for item in value)
+
+
+def _headers(where: str, value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping):
+        raise InvalidWebhookTarget(f"{where}: must be a table of header names to values")
+    for name, text in value.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise InvalidWebhookTarget(f"{where}: {name!r} is not a valid header name")
+        if name.lower() in _RESERVED_HEADERS:
+            raise InvalidWebhookTarget(f"{where}.{name}: set by the server, cannot be replaced")
+        if not isinstance(text, str) or any(c in text for c in "\r\n\0"):
+            raise InvalidWebhookTarget(f"{where}.{name}: must be a string on one line")
+    return tuple(value.items())
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,38 +10,67 @@ See ``docs/configuration.md`` for every key.
 from __future__ import annotations
 
 import dataclasses
-import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from opbx.configuration import DEFAULT_APP, ConfigError, check_log_level, check_redis_url, parse_bool, sentinel_settings
-from opbx.protocol.app import PROFILES, App, AppId, Limits, WebhookTarget
+from opbx.adapters import ADAPTERS
+from opbx.configuration import (
+    DEFAULT_APP,
+    DEFAULT_REALTIME_PORT,
+    ConfigError,
+    check_log_level,
+    check_redis_url,
+    check_sentinels,
+    parse_bool,
+)
+from opbx.protocol.app import PROFILES, App, AppId, InvalidWebhookTarget, Limits, WebhookTarget
 from opbx.protocol.origins import InvalidOriginPattern, normalize_origin_pattern
-from opbx.protocol.webhooks import WebhookKind
+from opbx.realtime.config_fields import (
+    NOT_A_SETTING,
+    Given,
+    check,
+    check_keys,
+    from_env,
+    from_overrides,
+    from_table,
+    keys,
+    setting,
+)
 from opbx.realtime.tls import TlsError, server_ssl_context
 
 __all__ = ["ServerConfig", "load_config"]
 
+_PORT_RANGE: dict[str, Any] = {"above": None, "at_least": 0, "at_most": 65535}
+
 
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
-    """Everything the realtime server needs to start."""
+    """Everything the realtime server needs to start: each field a ``[server]`` key, unless marked.
+
+    Types, defaults and ranges are read from here by :func:`load_config` (see
+    :mod:`opbx.realtime.config_fields`); ``docs/configuration.md`` lists them for users.
+    """
 
     host: str = "127.0.0.1"
-    port: int = 6001
-    apps: tuple[App, ...] = (DEFAULT_APP,)
-    adapter: str = "local"
+    port: int = field(default=DEFAULT_REALTIME_PORT, metadata=setting(**_PORT_RANGE))
+    """Port of both the WebSocket endpoint and the HTTP API (0: any free port)."""
+    apps: tuple[App, ...] = field(default=(DEFAULT_APP,), metadata=NOT_A_SETTING)
+    """From ``[[apps]]`` and ``OPBX_APP_*``."""
+    adapter: str = field(default="local", metadata=setting(env=("OPBX_ADAPTER",), choices=tuple(ADAPTERS)))
     """``local`` (one process) or ``redis`` (many processes and machines)."""
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    redis_prefix: str = "opbx"
+    redis_url: str = field(
+        default="redis://127.0.0.1:6379/0", metadata=setting(env=("OPBX_REDIS_URL", "REDIS_URL"), check=check_redis_url)
+    )
+    redis_prefix: str = field(default="opbx", metadata=setting(env=("OPBX_REDIS_PREFIX",)))
     """Prefix of every Redis key and channel, so several deployments can share one Redis."""
-    redis_sentinels: tuple[str, ...] = ()
+    redis_sentinels: tuple[str, ...] = field(
+        default=(), metadata=setting(env=("OPBX_REDIS_SENTINELS",), check=check_sentinels)
+    )
     """``host:port`` of Redis Sentinels; with them Redis is the master they name (failover)."""
-    redis_sentinel_master: str | None = None
+    redis_sentinel_master: str | None = field(default=None, metadata=setting(env=("OPBX_REDIS_SENTINEL_MASTER",)))
     """The name the sentinels monitor the master under; needed with ``redis_sentinels``."""
     node_timeout: float = 15.0
     """Seconds after its last heartbeat that a silent node is declared dead and its sockets
@@ -58,76 +87,25 @@ class ServerConfig:
     """Seconds a cache channel remembers its last event (Pusher keeps it 30 minutes)."""
     shutdown_grace: float = 3.0
     """Seconds a shutdown (SIGTERM) gives pending work before the process exits."""
-    log_level: str = "info"
-    reuse_port: bool = False
+    log_level: str = field(default="info", metadata=setting(check=check_log_level))
+    reuse_port: bool = field(default=False, metadata=NOT_A_SETTING)
     """Bind with SO_REUSEPORT, so several worker processes share the port (``--workers``)."""
-    metrics_port: int | None = 9601
-    """Port of the Prometheus endpoint ``/metrics`` (0: any free port; None: no endpoint)."""
+    metrics_port: int | None = field(default=9601, metadata=setting(**_PORT_RANGE, false_is_none=True))
+    """Port of the Prometheus endpoint ``/metrics`` (0: any free port; None, or false in TOML: no
+    endpoint). Soketi's metrics port by default, so existing scrape configurations carry over."""
     metrics_host: str | None = None
     """Address of the metrics endpoint; None: the server's ``host``."""
     ssl_cert: str | None = None
     """PEM certificate chain: with ``ssl_key``, the port serves ``wss://`` and ``https://``."""
     ssl_key: str | None = None
-    accept_traffic_memory_threshold: float = 85.0
+    accept_traffic_memory_threshold: float = field(default=85.0, metadata=setting(at_most=100))
     """Percent of the memory the process may use above which ``/accept-traffic`` answers 503."""
     webhook_retry_window: float = 300.0
     """Seconds a failing webhook request is retried (with backoff) before it becomes a dead letter."""
 
 
-_SERVER_KEYS = {
-    "host": str,
-    "port": int,
-    "adapter": str,
-    "redis_url": str,
-    "redis_prefix": str,
-    "redis_sentinel_master": str,
-    "node_timeout": float,
-    "activity_timeout": int,
-    "pong_timeout": float,
-    "max_connections": int,
-    "max_backpressure_bytes": int,
-    "cache_ttl": float,
-    "shutdown_grace": float,
-    "log_level": str,
-    "metrics_host": str,
-    "ssl_cert": str,
-    "ssl_key": str,
-    "accept_traffic_memory_threshold": float,
-    "webhook_retry_window": float,
-}
-_SPECIAL_SERVER_KEYS = {"metrics_port", "redis_sentinels"}
-_APP_KEYS = {
-    "id": str,
-    "key": str,
-    "secret": str,
-    "enabled": bool,
-    "client_events": bool,
-    "subscription_count_events": bool,
-    "user_authentication_timeout": float,
-}
-_LIMIT_KEYS = {f.name: int for f in dataclasses.fields(Limits)}
-
-
-def _typed(where: str, value: object, kind: type) -> Any:
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: must be true or false, not {value!r}")
-        return value
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise ConfigError(f"{where}: must be {kind.__name__}, not {value!r}")
-    if isinstance(value, int | float) and value <= 0 and not where.endswith(".port"):
-        raise ConfigError(f"{where}: must be positive, not {value!r}")
-    if kind is str and not value:
-        raise ConfigError(f"{where}: must not be empty")
-    return value
-
-
-def _check_keys(where: str, table: Mapping[str, object], allowed: Mapping[str, type], extra: set[str]) -> None:
-    unknown = set(table) - set(allowed) - extra
-    if unknown:
-        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+_APP_TABLES = {"allowed_origins", "limits", "webhooks"}
+"""Keys of ``[[apps]]`` read by their own parsers; the other fields of App by the generic one."""
 
 
 def _limits(where: str, table: Mapping[str, object]) -> Limits:
@@ -138,18 +116,8 @@ def _limits(where: str, table: Mapping[str, object]) -> Limits:
     overrides = table.get("limits", {})
     if not isinstance(overrides, dict):
         raise ConfigError(f"{where}.limits: must be a table")
-    _check_keys(f"{where}.limits", overrides, _LIMIT_KEYS, set())
-    values = {key: _typed(f"{where}.limits.{key}", value, int) for key, value in overrides.items()}
+    values = check(Limits, from_table(Limits, f"{where}.limits", overrides), f"{where}.limits")
     return dataclasses.replace(PROFILES[profile_name], **values)
-
-
-def _metrics_port(where: str, value: object) -> int | None:
-    """``metrics_port``: a port number (0: any free port), or false for no metrics endpoint."""
-    if value is False:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 65535:
-        raise ConfigError(f"{where}: must be a port number (0 to 65535) or false, not {value!r}")
-    return value
 
 
 def _origins(where: str, value: object) -> tuple[str, ...]:
@@ -161,71 +129,13 @@ def _origins(where: str, value: object) -> tuple[str, ...]:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-_WEBHOOK_KEYS = {"url": str, "event_types": list, "headers": dict, "batch_ms": int}
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_RESERVED_HEADERS = {"content-type", "content-length", "host", "x-pusher-key", "x-pusher-signature"}
-"""Headers the sender sets itself: a target's ``headers`` may not replace them."""
-
-
-def _webhook_url(where: str, value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where}: must be an http or https URL, not {value!r}")
-    parts = urlsplit(value)
-    try:
-        parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError:
-        raise ConfigError(f"{where}: bad port in {value!r}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
-        raise ConfigError(f"{where}: must be an http or https URL, not {value!r}")
-    return value
-
-
-def _webhook_kinds(where: str, value: object) -> frozenset[WebhookKind]:
-    names = ", ".join(kind.value for kind in WebhookKind)
-    if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"{where}: must be a non-empty array of event names ({names})")
-    unknown = [item for item in value if item not in {kind.value for kind in WebhookKind}]
-    if unknown:
-        raise ConfigError(f"{where}: unknown event type(s) {', '.join(map(repr, unknown))}; known: {names}")
-    return frozenset(WebhookKind(item) for item in value)
-
-
-def _webhook_headers(where: str, value: object) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: must be a table of header names to values")
-    for name, text in value.items():
-        if not _HEADER_NAME.fullmatch(name):
-            raise ConfigError(f"{where}: {name!r} is not a valid header name")
-        if name.lower() in _RESERVED_HEADERS:
-            raise ConfigError(f"{where}.{name}: set by the server, cannot be replaced")
-        if not isinstance(text, str) or any(c in text for c in "\r\n\0"):
-            raise ConfigError(f"{where}.{name}: must be a string on one line")
-    return tuple(value.items())
-
-
-def _webhook_target(where: str, table: object) -> WebhookTarget:
-    if not isinstance(table, dict):
-        raise ConfigError(f"{where}: must be a table")
-    _check_keys(where, table, _WEBHOOK_KEYS, set())
-    if "url" not in table:
-        raise ConfigError(f"{where}.url: missing")
-    target = WebhookTarget(url=_webhook_url(f"{where}.url", table["url"]))
-    if "event_types" in table:
-        target = dataclasses.replace(target, event_types=_webhook_kinds(f"{where}.event_types", table["event_types"]))
-    if "headers" in table:
-        target = dataclasses.replace(target, headers=_webhook_headers(f"{where}.headers", table["headers"]))
-    if "batch_ms" in table:
-        batch_ms = table["batch_ms"]
-        if not isinstance(batch_ms, int) or isinstance(batch_ms, bool) or batch_ms < 0:
-            raise ConfigError(f"{where}.batch_ms: must be an integer, 0 or more, not {batch_ms!r}")
-        target = dataclasses.replace(target, batch_ms=batch_ms)
-    return target
-
-
 def _webhooks(where: str, value: object) -> tuple[WebhookTarget, ...]:
     if not isinstance(value, list):
         raise ConfigError(f"{where}: must be an array of tables ([[apps.webhooks]])")
-    targets = tuple(_webhook_target(f"{where}[{index}]", table) for index, table in enumerate(value))
+    try:
+        targets = tuple(WebhookTarget.from_toml(f"{where}[{index}]", table) for index, table in enumerate(value))
+    except InvalidWebhookTarget as exc:
+        raise ConfigError(str(exc)) from None
     urls = [target.url for target in targets]
     for url in urls:
         if urls.count(url) > 1:
@@ -233,12 +143,12 @@ def _webhooks(where: str, value: object) -> tuple[WebhookTarget, ...]:
     return targets
 
 
-def _app(where: str, table: Mapping[str, object]) -> App:
-    _check_keys(where, table, _APP_KEYS, {"profile", "limits", "allowed_origins", "webhooks"})
-    for required in ("id", "key", "secret"):
-        if required not in table:
-            raise ConfigError(f"{where}.{required}: missing")
-    values = {key: _typed(f"{where}.{key}", value, _APP_KEYS[key]) for key, value in table.items() if key in _APP_KEYS}
+def _app(where: str, table: object) -> App:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    check_keys(where, table, {*keys(App), "profile"})
+    simple = {key: value for key, value in table.items() if key not in _APP_TABLES and key != "profile"}
+    values = check(App, from_table(App, where, simple), where)
     values["id"] = AppId(values["id"])
     if "allowed_origins" in table:
         values["allowed_origins"] = _origins(f"{where}.allowed_origins", table["allowed_origins"])
@@ -271,67 +181,46 @@ def _check_unique(apps: tuple[App, ...]) -> None:
             seen.add(value)
 
 
-def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerConfig:
-    """Build the server configuration from a TOML file, the environment and overrides.
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        document = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path}: not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+    check_keys("config", document, {"server", "apps"})
+    if not isinstance(document.get("server", {}), dict):
+        raise ConfigError("server: must be a table")
+    if not isinstance(document.get("apps", []), list):
+        raise ConfigError("apps: must be an array of tables ([[apps]])")
+    return document
 
-    Apps: those of the file, plus the environment's default app when any ``OPBX_APP_*``
-    variable is set; :data:`DEFAULT_APP` when neither names one.
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerConfig:
+    """Build the server configuration from a TOML file, the environment and overrides (the command line).
+
+    Later sources win: the file's ``[server]``, then the environment, then the overrides
+    that are not None; the merged values are checked once, each error naming the source of
+    the value. Apps: those of the file, plus the environment's default app when any
+    ``OPBX_APP_*`` variable is set; :data:`DEFAULT_APP` when neither names one.
     """
     env = env if env is not None else {}
-    document: dict[str, Any] = {}
-    if path is not None:
-        try:
-            document = tomllib.loads(Path(path).read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path}: not found") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {path}: {exc}") from None
-    _check_keys("config", document, {"server": dict, "apps": list}, set())
-    server = document.get("server", {})
-    if not isinstance(server, dict):
-        raise ConfigError("server: must be a table")
-    _check_keys("server", server, _SERVER_KEYS, _SPECIAL_SERVER_KEYS)
-    settings = {
-        key: _typed(f"server.{key}", value, _SERVER_KEYS[key])
-        for key, value in server.items()
-        if key not in _SPECIAL_SERVER_KEYS
-    }
-    if "metrics_port" in server:
-        settings["metrics_port"] = _metrics_port("server.metrics_port", server["metrics_port"])
-    raw_apps = document.get("apps", [])
-    if not isinstance(raw_apps, list):
-        raise ConfigError("apps: must be an array of tables ([[apps]])")
-    apps = [_app(f"apps[{index}]", table) for index, table in enumerate(raw_apps)]
-    for name, key in (("OPBX_ADAPTER", "adapter"), ("OPBX_REDIS_PREFIX", "redis_prefix")):
-        if env.get(name):
-            settings[key] = env[name]
-    settings.update(sentinel_settings(server, env))
-    redis_url = env.get("OPBX_REDIS_URL") or env.get("REDIS_URL")
-    if redis_url:
-        settings["redis_url"] = redis_url
-    if settings.get("adapter", "local") not in ("local", "redis"):
-        raise ConfigError(f"server.adapter (or OPBX_ADAPTER): must be local or redis, not {settings['adapter']!r}")
+    document = _read(path) if path is not None else {}
+    given: dict[str, Given] = from_table(ServerConfig, "server", document.get("server", {}))
+    given |= from_env(ServerConfig, env)
+    given |= from_overrides(ServerConfig, overrides)
+    settings = check(ServerConfig, given, "server")
+    apps = [_app(f"apps[{index}]", table) for index, table in enumerate(document.get("apps", []))]
     env_app = _env_app(env)
     if env_app is not None:
         apps.append(env_app)
-    if not apps:
-        apps.append(DEFAULT_APP)
-    settings["apps"] = tuple(apps)
+    settings["apps"] = tuple(apps) or (DEFAULT_APP,)
     _check_unique(settings["apps"])
-    for key, value in overrides.items():
-        if value is not None:
-            settings[key] = value
-    settings["log_level"] = check_log_level("server.log_level (or --log-level)", settings.get("log_level", "info"))
-    if "redis_url" in settings:
-        check_redis_url("server.redis_url (or OPBX_REDIS_URL)", settings["redis_url"])
-    port = settings.get("port", 6001)
-    if not 0 <= port <= 65535:
-        raise ConfigError(f"server.port: must be between 0 and 65535, not {port}")
-    metrics_port = settings.get("metrics_port")
-    if metrics_port is not None:
-        _metrics_port("server.metrics_port (or --metrics-port)", metrics_port)
-    if not settings.get("accept_traffic_memory_threshold", 85.0) <= 100:
-        raise ConfigError("server.accept_traffic_memory_threshold: must be a percentage, at most 100")
+    if bool(settings.get("redis_sentinels")) != bool(settings.get("redis_sentinel_master")):
+        raise ConfigError(
+            "server.redis_sentinels and server.redis_sentinel_master "
+            "(or OPBX_REDIS_SENTINELS and OPBX_REDIS_SENTINEL_MASTER): give both or neither"
+        )
     _check_tls(settings.get("ssl_cert"), settings.get("ssl_key"))
     return ServerConfig(**settings)
 

@@ -57,12 +57,9 @@ from opbx.realtime.http import HttpProtocol, HttpRequest, HttpResponse, error_re
 if TYPE_CHECKING:
     from opbx.realtime.server import RealtimeServer
 
-__all__ = ["DEFAULT_METRICS_PORT", "LATENCY_BUCKETS", "CountsWebhooks", "ServerMetrics"]
+__all__ = ["LATENCY_BUCKETS", "CountsWebhooks", "ServerMetrics"]
 
 log = logging.getLogger("opbx.realtime.metrics")
-
-DEFAULT_METRICS_PORT = 9601
-"""Soketi's metrics port, so existing scrape configurations carry over."""
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # no ``*_created`` series: scrapers ignore them
 
