@@ -151,3 +151,70 @@ def test_invalid_utf8_text_is_refused() -> None:
 
 def test_one_byte_close_payload_is_a_protocol_error() -> None:
     assert error_of(client_frame(Opcode.CLOSE, b"\x03")).close_code == CloseCode.PROTOCOL_ERROR
+
+
+@pytest.mark.parametrize("code", [0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535])
+def test_a_close_code_that_may_not_be_sent_is_a_protocol_error(code: int) -> None:
+    # RFC 6455 section 7.4.1/7.4.2: reserved, unassigned and out-of-range codes fail the connection.
+    assert error_of(client_frame(Opcode.CLOSE, struct.pack("!H", code))).close_code == CloseCode.PROTOCOL_ERROR
+
+
+@pytest.mark.parametrize("code", [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999])
+def test_a_close_code_that_may_be_sent_is_accepted(code: int) -> None:
+    assert FrameParser(10).feed(client_frame(Opcode.CLOSE, struct.pack("!H", code))) == [CloseFrame(code, "")]
+
+
+def test_a_close_reason_that_is_not_utf8_is_invalid_payload() -> None:
+    data = client_frame(Opcode.CLOSE, struct.pack("!H", 1000) + b"\xce")
+    assert error_of(data).close_code == CloseCode.INVALID_PAYLOAD
+
+
+def test_a_close_reason_is_cut_on_a_character_boundary() -> None:
+    # 122 ASCII bytes, then a 2-byte character that would straddle the 123-byte limit.
+    frame = encode_close(4001, "x" * 122 + "é" + "y")
+    reason = frame[4:]
+    assert reason == b"x" * 122
+    assert reason.decode() == "x" * 122
+    emoji = encode_close(4001, "\U0001f600" * 40)[4:]  # 4 bytes each: 30 whole ones fit in 123
+    assert emoji.decode() == "\U0001f600" * 30
+
+
+def test_a_multibyte_character_split_across_fragments_is_accepted() -> None:
+    encoded = "κόσμε".encode()
+    data = (
+        client_frame(Opcode.TEXT, encoded[:1], fin=False)
+        + client_frame(Opcode.CONTINUATION, encoded[1:4], fin=False)
+        + client_frame(Opcode.CONTINUATION, encoded[4:])
+    )
+    assert FrameParser(1024).feed(data) == [TextMessage("κόσμε")]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80",  # a UTF-16 surrogate (Autobahn 6.4.1)
+        b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80",  # above U+10FFFF (Autobahn 6.4.2)
+        b"ok\xff",
+    ],
+)
+def test_invalid_utf8_fails_in_the_first_fragment_before_the_message_ends(first: bytes) -> None:
+    # Fail fast: the message is not finished, yet the sequence seen so far can never be valid.
+    assert error_of(client_frame(Opcode.TEXT, first, fin=False)).close_code == CloseCode.INVALID_PAYLOAD
+
+
+def test_invalid_utf8_split_across_fragments_fails_on_the_fragment_that_breaks_it() -> None:
+    parser = FrameParser(1024)
+    assert parser.feed(client_frame(Opcode.TEXT, b"ok\xf4", fin=False)) == []  # could still be valid
+    with pytest.raises(FrameError) as info:
+        parser.feed(client_frame(Opcode.CONTINUATION, b"\x90", fin=False))
+    assert info.value.close_code == CloseCode.INVALID_PAYLOAD
+
+
+def test_a_truncated_character_at_the_end_of_a_fragmented_message_is_refused() -> None:
+    data = client_frame(Opcode.TEXT, b"ok", fin=False) + client_frame(Opcode.CONTINUATION, b"\xce")
+    assert error_of(data).close_code == CloseCode.INVALID_PAYLOAD
+
+
+def test_fragmented_binary_messages_are_not_checked_as_utf8() -> None:
+    data = client_frame(Opcode.BINARY, b"\xff", fin=False) + client_frame(Opcode.CONTINUATION, b"\xfe")
+    assert FrameParser(1024).feed(data) == [BinaryMessage(b"\xff\xfe")]

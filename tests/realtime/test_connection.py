@@ -125,8 +125,9 @@ async def test_a_flood_of_client_events_is_cut_at_the_rate_limit(
     assert received == 10
 
 
-async def test_protocol_violations_close_with_1002(server: RealtimeServer, bystander: PusherClient) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+async def raw_socket(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A WebSocket opened by hand, past ``connection_established``: frames written as they are."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(
         f"GET /app/{KEY}?protocol=7 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
@@ -134,10 +135,37 @@ async def test_protocol_violations_close_with_1002(server: RealtimeServer, bysta
     await reader.readuntil(b"\r\n\r\n")
     await reader.readuntil(b"}")  # connection_established (data is one escaped string)
     await reader.readuntil(b"}")
-    writer.write(b"\x81\x02hi")  # an unmasked client frame
-    data = await asyncio.wait_for(reader.read(), 5)
+    return reader, writer
+
+
+def close_code_of(data: bytes) -> int:
+    """The code of the close frame ``data`` starts with."""
     assert data[0] == 0x88
-    assert int.from_bytes(data[2:4], "big") == 1002
+    return int.from_bytes(data[2:4], "big")
+
+
+async def test_protocol_violations_close_with_1002(server: RealtimeServer, bystander: PusherClient) -> None:
+    reader, writer = await raw_socket(server.port)
+    writer.write(b"\x81\x02hi")  # an unmasked client frame
+    assert close_code_of(await asyncio.wait_for(reader.read(), 5)) == 1002
+    writer.close()
+
+
+@pytest.mark.parametrize("code", [1005, 1006, 1015, 999, 2000, 5000])
+async def test_a_close_code_that_may_not_be_sent_is_answered_with_1002_not_echoed(
+    server: RealtimeServer, bystander: PusherClient, code: int
+) -> None:
+    # RFC 6455 section 7.4.1: 1005, 1006 and 1015 never go on the wire; the rest are unassigned.
+    reader, writer = await raw_socket(server.port)
+    writer.write(b"\x88\x82\x00\x00\x00\x00" + code.to_bytes(2, "big"))  # masked with a zero key
+    assert close_code_of(await asyncio.wait_for(reader.read(), 5)) == 1002
+    writer.close()
+
+
+async def test_an_allowed_close_code_is_echoed(server: RealtimeServer) -> None:
+    reader, writer = await raw_socket(server.port)
+    writer.write(b"\x88\x82\x00\x00\x00\x00" + (4000).to_bytes(2, "big"))
+    assert close_code_of(await asyncio.wait_for(reader.read(), 5)) == 4000
     writer.close()
 
 

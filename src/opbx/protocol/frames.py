@@ -1,17 +1,20 @@
 """WebSocket framing for the server side, sans I/O (RFC 6455).
 
-Spec: https://www.rfc-editor.org/rfc/rfc6455 (section 4.2 handshake, 5 framing, 7.4 close codes).
+Spec: https://www.rfc-editor.org/rfc/rfc6455 (section 4.2 handshake, 5 framing, 7.4 close codes,
+8.1 UTF-8 checked as it arrives).
 
 Server frames are never masked, so one encoded frame serves every socket it is
 written to: the fan-out builds it once. :class:`FrameParser` turns the bytes a client
 sends into whole messages and control frames, enforcing masking, the message size
-limit and UTF-8 in text messages, and raising :class:`FrameError` with the close code
+limit, the close codes a peer may send and UTF-8 in text messages (fragment by fragment,
+so an invalid sequence fails fast), and raising :class:`FrameError` with the close code
 RFC 6455 assigns.
 """
 
 from __future__ import annotations
 
 import base64
+import codecs
 import hashlib
 import struct
 from dataclasses import dataclass
@@ -28,6 +31,7 @@ __all__ = [
     "PongFrame",
     "TextMessage",
     "accept_key",
+    "close_code_allowed",
     "encode_close",
     "encode_frame",
     "encode_text",
@@ -82,10 +86,26 @@ def encode_text(payload: bytes) -> bytes:
     return struct.pack("!BBQ", 0x81, 127, length) + payload
 
 
+_MAX_CLOSE_REASON = 123
+"""A control frame's 125 bytes less the 2-byte code (RFC 6455 section 5.5)."""
+
+
 def encode_close(code: int, reason: str = "") -> bytes:
-    """A close frame; the reason is cut to fit the 125-byte control-frame limit."""
-    data = reason.encode()[:123]
+    """A close frame; the reason is cut to fit 123 bytes on a character boundary (it stays UTF-8)."""
+    data = reason.encode()
+    if len(data) > _MAX_CLOSE_REASON:
+        # The cut can only split the last character: drop its incomplete bytes.
+        data = data[:_MAX_CLOSE_REASON].decode(errors="ignore").encode()
     return encode_frame(Opcode.CLOSE, struct.pack("!H", code) + data)
+
+
+def close_code_allowed(code: int) -> bool:
+    """Whether a peer may send ``code`` in a close frame (RFC 6455 section 7.4.1/7.4.2).
+
+    The registered codes less 1004 (reserved) and 1005/1006/1015 (never on the wire),
+    and 3000-4999 (libraries, frameworks, applications: Pusher's 4000-4999).
+    """
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +163,25 @@ _KNOWN = frozenset(int(op) for op in Opcode)
 class FrameParser:
     """Incremental parser of client frames; feed bytes, get whole messages."""
 
-    __slots__ = ("_buffer", "_fragment_opcode", "_fragment_size", "_fragments", "max_message_bytes")
+    __slots__ = (
+        "_buffer",
+        "_decoder",
+        "_fragment_opcode",
+        "_fragment_size",
+        "_fragments",
+        "_text",
+        "max_message_bytes",
+    )
 
     def __init__(self, max_message_bytes: int) -> None:
         self.max_message_bytes = max_message_bytes
         self._buffer = bytearray()
         self._fragments: list[bytes] = []
+        """A fragmented binary message so far."""
+        self._text: list[str] = []
+        """A fragmented text message so far, decoded fragment by fragment."""
+        self._decoder: codecs.IncrementalDecoder | None = None
+        """Decodes a fragmented text message; holds a character split across fragments."""
         self._fragment_opcode: int | None = None
         self._fragment_size = 0
 
@@ -212,25 +245,38 @@ class FrameParser:
         if opcode == Opcode.CONTINUATION:
             if self._fragment_opcode is None:
                 raise FrameError(CloseCode.PROTOCOL_ERROR, "Continuation frame without a message")
-        elif self._fragment_opcode is not None:
+            return self._fragment(fin, payload)
+        if self._fragment_opcode is not None:
             raise FrameError(CloseCode.PROTOCOL_ERROR, "New message before the last one finished")
-        else:
-            self._fragment_opcode = opcode
-        self._fragments.append(payload)
+        if fin:  # the common case: a whole message in one frame
+            return TextMessage(_decode(payload)) if opcode == Opcode.TEXT else BinaryMessage(payload)
+        self._fragment_opcode = opcode
+        if opcode == Opcode.TEXT:
+            self._decoder = _utf8_decoder()
+        return self._fragment(fin, payload)
+
+    def _fragment(self, fin: int, payload: bytes) -> FrameEvent | None:
+        """One frame of a fragmented message; text is decoded as it comes (RFC 6455 section 8.1)."""
         self._fragment_size += len(payload)
+        decoder = self._decoder
+        if decoder is None:
+            self._fragments.append(payload)
+        else:
+            try:
+                self._text.append(decoder.decode(payload, final=bool(fin)))
+            except UnicodeDecodeError:
+                raise FrameError(CloseCode.INVALID_PAYLOAD, "Text message is not valid UTF-8") from None
         if not fin:
             return None
-        whole = payload if len(self._fragments) == 1 else b"".join(self._fragments)
-        message_opcode = self._fragment_opcode
+        event: FrameEvent = (
+            BinaryMessage(b"".join(self._fragments)) if decoder is None else TextMessage("".join(self._text))
+        )
         self._fragments = []
+        self._text = []
+        self._decoder = None
         self._fragment_opcode = None
         self._fragment_size = 0
-        if message_opcode == Opcode.BINARY:
-            return BinaryMessage(whole)
-        try:
-            return TextMessage(whole.decode())
-        except UnicodeDecodeError:
-            raise FrameError(CloseCode.INVALID_PAYLOAD, "Text message is not valid UTF-8") from None
+        return event
 
     @staticmethod
     def _close(payload: bytes) -> CloseFrame:
@@ -239,8 +285,20 @@ class FrameParser:
         if len(payload) == 1:
             raise FrameError(CloseCode.PROTOCOL_ERROR, "Close frame with a one-byte payload")
         code = int.from_bytes(payload[:2], "big")
+        if not close_code_allowed(code):
+            raise FrameError(CloseCode.PROTOCOL_ERROR, f"Close code {code} may not be sent")
         try:
             reason = payload[2:].decode()
         except UnicodeDecodeError:
             raise FrameError(CloseCode.INVALID_PAYLOAD, "Close reason is not valid UTF-8") from None
         return CloseFrame(code, reason)
+
+
+_utf8_decoder = codecs.getincrementaldecoder("utf-8")
+
+
+def _decode(payload: bytes) -> str:
+    try:
+        return payload.decode()
+    except UnicodeDecodeError:
+        raise FrameError(CloseCode.INVALID_PAYLOAD, "Text message is not valid UTF-8") from None
