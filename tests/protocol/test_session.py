@@ -159,6 +159,14 @@ def test_invalid_channel_names_are_refused_per_channel(channel: str) -> None:
     assert error["status"] == 400
 
 
+@pytest.mark.parametrize("channel", ["x" * 165, "private-" + "x" * 5000, "bad channel"])
+def test_a_refused_channel_is_named_exactly_as_the_client_sent_it(channel: str) -> None:
+    # pusher-js hands the error to the channel whose name equals the message's "channel".
+    message = only_sent(session().receive(frame("pusher:subscribe", {"channel": channel}), 0.0))
+    assert message["event"] == "pusher:subscription_error"
+    assert message["channel"] == channel
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -89,6 +89,17 @@ async def test_unknown_events_and_invalid_channels_get_their_errors(
     assert refused["data"]["type"] == "InvalidChannel"
 
 
+async def test_a_too_long_channel_name_is_echoed_whole_in_its_error(
+    server: RealtimeServer, bystander: PusherClient
+) -> None:
+    client = await PusherClient.connect(server.port, KEY)
+    name = "private-" + "x" * 300
+    refused = await client.subscribe(name)
+    assert refused["event"] == "pusher:subscription_error"
+    assert refused["data"]["type"] == "InvalidChannel"
+    assert refused["channel"] == name
+
+
 async def test_forged_auth_is_refused_per_channel(server: RealtimeServer, bystander: PusherClient) -> None:
     client = await PusherClient.connect(server.port, KEY)
     forged = channel_auth(KEY, "guessed-secret", client.socket_id, "private-calm")

@@ -66,6 +66,9 @@ SocketId = NewType("SocketId", str)
 
 _socket_counter = 0
 
+_LOGGED_CHANNEL_CHARS = 200
+"""How much of a refused channel name goes into the log (the client may send a huge one)."""
+
 
 def new_socket_id() -> SocketId:
     """A socket id of the protocol's form ``\\d+.\\d+``: random, then a per-process counter."""
@@ -257,7 +260,8 @@ class Session:
         except InvalidChannelName as exc:
             if not isinstance(raw_channel, str):
                 raise InvalidMessage(f"pusher:subscribe: {exc}") from None
-            return self._refuse(raw_channel[: limits.max_channel_name_length], "InvalidChannel", str(exc), 400)
+            # Named as sent, however long: pusher-js routes the error by exact channel name.
+            return self._refuse(raw_channel, "InvalidChannel", str(exc), 400)
         kind = channel_type(channel)
         member: PresenceMember | None = None
         if kind.needs_auth:
@@ -284,7 +288,7 @@ class Session:
     @staticmethod
     def _refuse(channel: str, kind: str, message: str, status: int) -> list[Action]:
         return [
-            Refused(f"subscription to {channel!r}: {kind} {message}"),
+            Refused(f"subscription to {channel[:_LOGGED_CHANNEL_CHARS]!r}: {kind} {message}"),
             Send(messages.subscription_error(channel, kind, message, status)),
         ]
 
