@@ -4,7 +4,9 @@ Requests are parsed by httptools (llhttp). A request on ``/app/{key}`` asking fo
 WebSocket is handed to the server, which answers ``101`` and swaps this protocol for a
 :class:`~opbx.realtime.connection.WebSocketConnection` on the same transport; every
 other request goes to the API router. Requests on one connection are answered in
-order (pipelining), with keep-alive, and with a body limit answered by 413.
+order (pipelining), with keep-alive, and with a body limit answered by 413. HEAD is
+answered without content (RFC 9110 section 9.3.2) and ``Expect: 100-continue`` with an
+interim ``100 Continue`` before the body is read (RFC 9110 section 10.1.1).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ _MAX_URL_BYTES = 8 * 1024
 _MAX_HEADER_BYTES = 32 * 1024
 _MAX_PIPELINED = 32
 _LINGER_SECONDS = 2.0
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 @dataclass(slots=True)
@@ -54,7 +57,8 @@ class HttpResponse:
     content_type: str = "application/json"
     headers: list[tuple[str, str]] = field(default_factory=list)
 
-    def encode(self, keep_alive: bool) -> bytes:
+    def encode(self, keep_alive: bool, *, head: bool = False) -> bytes:
+        """The response on the wire; for a HEAD request (``head``) its headers alone."""
         reason = HTTPStatus(self.status).phrase
         lines = [
             f"HTTP/1.1 {self.status} {reason}",
@@ -63,7 +67,8 @@ class HttpResponse:
             "Connection: keep-alive" if keep_alive else "Connection: close",
         ]
         lines.extend(f"{name}: {value}" for name, value in self.headers)
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + self.body
+        encoded = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return encoded if head else encoded + self.body
 
 
 def json_response(status: int, payload: object) -> HttpResponse:
@@ -106,6 +111,8 @@ class HttpProtocol(asyncio.Protocol):
         self._queue: deque[HttpRequest] = deque()
         self._worker: asyncio.Task[None] | None = None
         self._closing = False
+        self._continue_pending = False
+        """A request expects ``100 Continue`` once the responses before it are written."""
 
     # -- asyncio.Protocol ---------------------------------------------------
 
@@ -160,6 +167,18 @@ class HttpProtocol(asyncio.Protocol):
         length = self._headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self._max_body_bytes:
             raise _RequestTooLarge(413, f"Request body larger than {self._max_body_bytes} bytes")
+        parser = self._parser
+        assert parser is not None  # only called back from feed_data
+        # Never an interim response to HTTP/1.0 (RFC 9110 section 10.1.1).
+        if self._headers.get("expect", "").lower() == "100-continue" and parser.get_http_version() != "1.0":
+            self._continue_pending = True
+            if not self._queue and self._worker is None:  # else once the responses before it are written
+                self._send_continue()
+
+    def _send_continue(self) -> None:
+        self._continue_pending = False
+        if self._transport is not None:
+            self._transport.write(_CONTINUE)
 
     def on_body(self, body: bytes) -> None:
         self._body_bytes += len(body)
@@ -168,6 +187,7 @@ class HttpProtocol(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self) -> None:
+        self._continue_pending = False  # the body came without waiting: no 100 now
         request = self._request()
         assert self._parser is not None  # only called back from feed_data
         if self._parser.should_upgrade():
@@ -209,12 +229,14 @@ class HttpProtocol(asyncio.Protocol):
                 except Exception:
                     log.exception("HTTP API handler failed for %s %s", request.method, request.path)
                     response = error_response(500, "Internal server error")
-                transport.write(response.encode(request.keep_alive))
+                transport.write(response.encode(request.keep_alive, head=request.method == "HEAD"))
                 if not request.keep_alive:
                     self.close()
                     return
                 if len(self._queue) <= _MAX_PIPELINED:
                     transport.resume_reading()
+                if self._continue_pending and not self._queue:
+                    self._send_continue()
         finally:
             self._worker = None
 

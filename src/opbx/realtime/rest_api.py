@@ -74,7 +74,7 @@ class HttpApi:
             match = pattern.fullmatch(request.path)
             if match is None:
                 continue
-            if request.method != method:
+            if request.method != method and not (request.method == "HEAD" and method == "GET"):
                 return None, error_response(405, f"Use {method} for {request.path}")
             app: App | None = None
             try:
