@@ -223,3 +223,90 @@ async def subscriptions(port: int, channel: str, count: int) -> bool:
     status, body = await api_request(port, "GET", path, key=KEY, secret=SECRET, params={"info": "subscription_count"})
     assert status == 200, body
     return bool(body.get("subscription_count") == count)
+
+
+def server_frames(data: bytes) -> list[tuple[int, bytes]]:
+    """The (opcode, payload) of each whole unmasked frame in ``data``, a server's stream after the 101."""
+    frames, position = [], 0
+    while len(data) - position >= 2:
+        length, header = data[position + 1] & 0x7F, 2
+        if length == 126:
+            length, header = int.from_bytes(data[position + 2 : position + 4], "big"), 4
+        elif length == 127:
+            length, header = int.from_bytes(data[position + 2 : position + 10], "big"), 10
+        end = position + header + length
+        if end > len(data):
+            break
+        frames.append((data[position] & 0x0F, data[position + header : end]))
+        position = end
+    return frames
+
+
+def read_until(sock: socket.socket, marker: bytes) -> bytes:
+    """What the server sends up to and including ``marker``."""
+    sock.settimeout(10)
+    data = b""
+    while marker not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed before {marker!r}"
+        data += chunk
+    return data
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes: EOF, or a reset (what came before it is kept)."""
+    sock.settimeout(10)
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return data
+
+
+async def test_a_close_the_server_starts_reaches_a_client_still_sending(make_server: ServerFactory) -> None:
+    # Closing TCP with the client's input unread makes the kernel reset the connection and
+    # drop what it has not sent yet: the close frame. The server lingers to avoid that.
+    server = await make_server(max_backpressure_bytes=64 * 1024)
+    stuck = socket.socket()
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.connect(("127.0.0.1", server.port))
+    stuck.sendall(
+        f"GET /app/{KEY}?protocol=7 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    payload = json.dumps({"event": "pusher:subscribe", "data": {"channel": "firehose"}}).encode()
+    stuck.sendall(bytes((0x81, 0x80 | len(payload))) + b"\x00\x00\x00\x00" + payload)
+    start = await asyncio.to_thread(read_until, stuck, b"subscription_succeeded")
+    # Published until the server drops the client that does not read (4100): the close
+    # frame then waits behind megabytes in the server's buffers.
+    event = {"name": "chunk", "channel": "firehose", "data": "x" * 10_000}
+    body = json.dumps({"batch": [event] * 10}).encode()
+    while server.connection_count:
+        status, _ = await api_request(
+            server.port, "POST", f"/apps/{TEST_APP.id}/batch_events", key=KEY, secret=SECRET, body=body
+        )
+        assert status == 200
+    stuck.sendall(b"\x89\x80\x00\x00\x00\x00" * 100)  # the client goes on sending (pings) before it reads
+    data = await asyncio.to_thread(read_until_closed, stuck)
+    stuck.close()
+    frames = server_frames((start + data).partition(b"\r\n\r\n")[2])
+    assert frames[-1][0] == 0x8, f"no close frame among the {len(frames)} frames received"
+    assert int.from_bytes(frames[-1][1][:2], "big") == 4100
+
+
+@pytest.mark.parametrize("answer", ["close frame", "eof"])
+async def test_a_lingering_close_ends_when_the_client_answers(server: RealtimeServer, answer: str) -> None:
+    reader, writer = await raw_socket(server.port)
+    (connection,) = server.namespaces[TEST_APP.id].sockets.values()
+    connection.close(4200, "Server is shutting down")
+    data = await asyncio.wait_for(reader.read(), 5)  # up to the EOF of the server's half-close
+    assert close_code_of(data) == 4200
+    assert not connection.transport.is_closing()  # still reading, waiting for the client's answer
+    if answer == "eof":
+        writer.write_eof()
+    else:
+        writer.write(b"\x88\x82\x00\x00\x00\x00" + (4200).to_bytes(2, "big"))
+    await eventually(connection.transport.is_closing, "the server closed the socket")
+    writer.close()

@@ -5,6 +5,11 @@ them in ``out`` and the :class:`~opbx.realtime.fanout.WriteCoalescer` writes eac
 socket's queue in one call per loop iteration. A socket whose kernel buffer and
 transport buffer fill up (a client that stops reading) is dropped with 4100 instead
 of holding everyone else up.
+
+A close the server starts lingers (RFC 6455 section 7.1.1, the server closes TCP after
+the client's close): the write side is shut after the close frame and the client's input
+is read and dropped until its own close frame, its EOF or a deadline. Closing with input
+unread would make the kernel reset the connection and drop the close frame unsent.
 """
 
 from __future__ import annotations
@@ -57,8 +62,8 @@ class Release:
 Step = Union["Action", Open, Release]
 """What waits in a connection's backlog: session actions and lifecycle steps."""
 
-_ABORT_AFTER = 5.0
-"""Seconds a closing socket gets to take its last frames before it is aborted."""
+_LINGER_SECONDS = 5.0
+"""Seconds a closing socket gets to take its last frames and answer the close."""
 
 _UNCOUNTED = AppCounters()
 """Where a socket counts its traffic until it is admitted to an app (never reported)."""
@@ -68,6 +73,7 @@ class WebSocketConnection(asyncio.Protocol):
     """The transport side of one Pusher session."""
 
     __slots__ = (
+        "_garbled",
         "_parser",
         "_server",
         "backlog",
@@ -85,6 +91,8 @@ class WebSocketConnection(asyncio.Protocol):
         self._server = server
         self.transport: asyncio.Transport = transport
         self._parser = FrameParser(max_message_bytes)
+        self._garbled = False
+        """The client broke the framing: input is dropped unparsed while the close lingers."""
         self.out: list[bytes] = []
         """Frames waiting for the next coalesced write."""
         self.backlog: deque[Step] | None = None
@@ -103,6 +111,7 @@ class WebSocketConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.closed:
+            self._linger(data)
             return
         counters = self.counters
         counters.bytes_in += len(data)
@@ -110,6 +119,7 @@ class WebSocketConnection(asyncio.Protocol):
             events = self._parser.feed(data)
         except FrameError as exc:
             log.warning("closing %s: %s (%d)", self._label(), exc.message, exc.close_code)
+            self._garbled = True
             self.close(exc.close_code, exc.message)
             return
         session = self.session
@@ -137,6 +147,7 @@ class WebSocketConnection(asyncio.Protocol):
             else:
                 assert isinstance(event, CloseFrame)
                 self.close(event.code if event.code is not None else CloseCode.NORMAL, "")
+                self.transport.close()  # the client closed first: nothing to wait for
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -176,22 +187,38 @@ class WebSocketConnection(asyncio.Protocol):
             self.close(error.code, error.message)
 
     def close(self, code: int, reason: str) -> None:
-        """Write what is queued and a close frame, then close the TCP connection."""
+        """Write what is queued and a close frame, shut the write side, then linger."""
         if self.closed:
             return
         self.closed = True
         self.out.append(encode_close(code, reason))
         data = b"".join(self.out)
         self.out.clear()
-        self.transport.write(data)
-        self.transport.close()
-        loop = asyncio.get_running_loop()
-        loop.call_later(_ABORT_AFTER, self._abort_if_open)
+        transport = self.transport
+        transport.write(data)
+        if transport.can_write_eof():  # not under TLS: there the client's close ends the linger
+            transport.write_eof()
+        asyncio.get_running_loop().call_later(_LINGER_SECONDS, self._end_linger)
         self._server.disconnect(self)
 
-    def _abort_if_open(self) -> None:
-        if not self.transport.is_closing() or self.transport.get_write_buffer_size():
+    def _linger(self, data: bytes) -> None:
+        """Input after the server's close frame: dropped; the client's close frame ends the wait."""
+        if self._garbled or self.transport.is_closing():
+            return
+        try:
+            events = self._parser.feed(data)
+        except FrameError:
+            self._garbled = True
+            return
+        if any(type(event) is CloseFrame for event in events):
+            self.transport.close()
+
+    def _end_linger(self) -> None:
+        """The deadline: close what has sent everything, abort what still has not."""
+        if self.transport.get_write_buffer_size():
             self.transport.abort()
+        else:
+            self.transport.close()
 
     def perform(self, actions: list[Action]) -> None:
         self._server.perform(self, actions)
