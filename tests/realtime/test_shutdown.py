@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import websockets
 
 from opbx.protocol.channels import ChannelName
 from opbx.realtime.server import RealtimeServer
+from tests.conftest import ServerFactory
 from tests.helpers.apps import TEST_APP
 from tests.helpers.nodes import free_port
 from tests.helpers.pusher_client import PusherClient, told_to_reconnect
@@ -122,3 +124,21 @@ async def test_sigterm_logs_how_many_sockets_it_closed_and_when_it_finished(tmp_
     assert re.fullmatch(r"shutdown finished in \d+\.\d\ds: 2 WebSocket connections closed", finished["message"])
     assert entries[closing]["sockets"] == finished["sockets"] == 2
     assert isinstance(finished["seconds"], float)
+
+
+async def test_stop_ends_the_lingering_close_of_a_client_that_never_answers(make_server: ServerFactory) -> None:
+    # The 4200 close lingers for the client's answer; stopping waits for it within the
+    # grace, then closes the socket: nothing is left open when the loop closes.
+    server = await make_server(shutdown_grace=0.5)
+    silent = socket.create_connection(("127.0.0.1", server.port))
+    try:
+        silent.sendall(
+            f"GET /app/{TEST_APP.key}?protocol=7 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        await asyncio.to_thread(silent.recv, 65536)  # the 101 and the greeting
+        (connection,) = server.namespaces[TEST_APP.id].sockets.values()
+        await server.stop()
+        assert connection.transport.is_closing()
+    finally:
+        silent.close()

@@ -15,6 +15,7 @@ unread would make the kernel reset the connection and drop the close frame unsen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from opbx.realtime.namespace import Namespace
     from opbx.realtime.server import RealtimeServer
 
-__all__ = ["Open", "Release", "Step", "WebSocketConnection"]
+__all__ = ["Lingering", "Open", "Release", "Step", "WebSocketConnection"]
 
 log = logging.getLogger("opbx.realtime.connection")
 
@@ -152,6 +153,7 @@ class WebSocketConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.out.clear()
+        self._server.lingering.discard(self)
         self._server.disconnect(self)
 
     def pause_writing(self) -> None:
@@ -198,7 +200,8 @@ class WebSocketConnection(asyncio.Protocol):
         transport.write(data)
         if transport.can_write_eof():  # not under TLS: there the client's close ends the linger
             transport.write_eof()
-        asyncio.get_running_loop().call_later(_LINGER_SECONDS, self._end_linger)
+        asyncio.get_running_loop().call_later(_LINGER_SECONDS, self.end_linger)
+        self._server.lingering.add(self)
         self._server.disconnect(self)
 
     def _linger(self, data: bytes) -> None:
@@ -213,7 +216,7 @@ class WebSocketConnection(asyncio.Protocol):
         if any(type(event) is CloseFrame for event in events):
             self.transport.close()
 
-    def _end_linger(self) -> None:
+    def end_linger(self) -> None:
         """The deadline: close what has sent everything, abort what still has not."""
         if self.transport.get_write_buffer_size():
             self.transport.abort()
@@ -225,3 +228,30 @@ class WebSocketConnection(asyncio.Protocol):
 
     def _label(self) -> str:
         return self.session.socket_id if self.session is not None else "unestablished socket"
+
+
+class Lingering:
+    """The sockets the server closed that still linger; stopping waits for them, then ends them."""
+
+    __slots__ = ("_connections", "_none")
+
+    def __init__(self) -> None:
+        self._connections: set[WebSocketConnection] = set()
+        self._none = asyncio.Event()
+        self._none.set()
+
+    def add(self, connection: WebSocketConnection) -> None:
+        self._connections.add(connection)
+        self._none.clear()
+
+    def discard(self, connection: WebSocketConnection) -> None:
+        self._connections.discard(connection)
+        if not self._connections:
+            self._none.set()
+
+    async def end(self, seconds: float) -> None:
+        """Give the clients ``seconds`` to answer their close, then end the linger of the rest."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._none.wait(), seconds)
+        for connection in list(self._connections):
+            connection.end_linger()

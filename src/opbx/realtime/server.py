@@ -59,7 +59,7 @@ from opbx.protocol.session import (
 from opbx.protocol.webhooks import WebhookEvent, WebhookKind
 from opbx.realtime.apps import AppRegistry
 from opbx.realtime.config import ServerConfig
-from opbx.realtime.connection import Open, Release, Step, WebSocketConnection
+from opbx.realtime.connection import Lingering, Open, Release, Step, WebSocketConnection
 from opbx.realtime.fanout import WriteCoalescer
 from opbx.realtime.http import HttpProtocol, HttpRequest, error_response
 from opbx.realtime.metrics import ServerMetrics
@@ -92,6 +92,8 @@ class RealtimeServer:
         self._namespaces = {app.id: Namespace(app) for app in self.apps}
         self._connections: set[WebSocketConnection] = set()
         self._http_connections: set[HttpProtocol] = set()
+        self.lingering = Lingering()
+        """WebSocket connections this server closed, waiting for their clients to answer."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._listener: asyncio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -205,6 +207,7 @@ class RealtimeServer:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=budget)
         await self.webhooks.stop(max(0.0, deadline - time.monotonic()))
+        await self.lingering.end(max(0.0, deadline - time.monotonic()))
         for http in list(self._http_connections):
             http.close()
         await self.adapter.close()
