@@ -218,3 +218,35 @@ def test_a_truncated_character_at_the_end_of_a_fragmented_message_is_refused() -
 def test_fragmented_binary_messages_are_not_checked_as_utf8() -> None:
     data = client_frame(Opcode.BINARY, b"\xff", fin=False) + client_frame(Opcode.CONTINUATION, b"\xfe")
     assert FrameParser(1024).feed(data) == [BinaryMessage(b"\xff\xfe")]
+
+
+def test_invalid_utf8_fails_before_the_rest_of_its_frame_arrives() -> None:
+    # Autobahn 6.4.3/6.4.4: one frame sent in pieces; the invalid sequence is in the first ones.
+    data = client_frame(Opcode.TEXT, b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80" + b"x" * 100)
+    parser = FrameParser(1024)
+    assert parser.feed(data[:12]) == []  # header, mask and valid text so far
+    with pytest.raises(FrameError) as info:
+        parser.feed(data[12:20])  # \xf4\x90 can never become valid; 90 payload bytes still to come
+    assert info.value.close_code == CloseCode.INVALID_PAYLOAD
+
+
+@pytest.mark.parametrize("fragmented", [False, True])
+def test_text_fed_in_pieces_of_every_size_decodes_to_the_same_message(fragmented: bool) -> None:
+    text = "κόσμε 😀 " * 40
+    encoded = text.encode()
+    if fragmented:
+        data = (
+            client_frame(Opcode.TEXT, encoded[:101], fin=False)
+            + client_frame(Opcode.PING, b"p")
+            + client_frame(Opcode.CONTINUATION, encoded[101:])
+        )
+        expected: list[object] = [PingFrame(b"p"), TextMessage(text)]
+    else:
+        data = client_frame(Opcode.TEXT, encoded)
+        expected = [TextMessage(text)]
+    for size in (1, 2, 3, 5, 7, 64):
+        parser = FrameParser(4096)
+        events = []
+        for index in range(0, len(data), size):
+            events.extend(parser.feed(data[index : index + size]))
+        assert events == expected, size

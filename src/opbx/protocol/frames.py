@@ -6,9 +6,9 @@ Spec: https://www.rfc-editor.org/rfc/rfc6455 (section 4.2 handshake, 5 framing, 
 Server frames are never masked, so one encoded frame serves every socket it is
 written to: the fan-out builds it once. :class:`FrameParser` turns the bytes a client
 sends into whole messages and control frames, enforcing masking, the message size
-limit, the close codes a peer may send and UTF-8 in text messages (fragment by fragment,
-so an invalid sequence fails fast), and raising :class:`FrameError` with the close code
-RFC 6455 assigns.
+limit, the close codes a peer may send and UTF-8 in text messages (decoded as the bytes
+arrive, across reads and fragments, so an invalid sequence fails fast), and raising
+:class:`FrameError` with the close code RFC 6455 assigns.
 """
 
 from __future__ import annotations
@@ -169,6 +169,7 @@ class FrameParser:
         "_fragment_opcode",
         "_fragment_size",
         "_fragments",
+        "_partial",
         "_text",
         "max_message_bytes",
     )
@@ -181,7 +182,9 @@ class FrameParser:
         self._text: list[str] = []
         """A fragmented text message so far, decoded fragment by fragment."""
         self._decoder: codecs.IncrementalDecoder | None = None
-        """Decodes a fragmented text message; holds a character split across fragments."""
+        """Decodes a text message that comes in pieces; holds a character split between them."""
+        self._partial = 0
+        """Payload bytes of the frame still arriving that were already decoded."""
         self._fragment_opcode: int | None = None
         self._fragment_size = 0
 
@@ -210,9 +213,12 @@ class FrameParser:
             self._check_header(first, second, opcode, length)
             end = position + header + 4 + length
             if available < end:
+                if opcode <= Opcode.TEXT and available - position > header + 4:
+                    self._decode_partial(opcode, buffer, position + header, available)
                 break
             mask = bytes(buffer[position + header : position + header + 4])
-            payload = _unmask(buffer[position + header + 4 : end], mask)
+            skip = self._partial  # already decoded while the frame was arriving
+            payload = _unmask(buffer[position + header + 4 + skip : end], _rotate(mask, skip) if skip else mask)
             position = end
             event = self._frame(first & 0x80, opcode, payload)
             if event is not None:
@@ -248,16 +254,41 @@ class FrameParser:
             return self._fragment(fin, payload)
         if self._fragment_opcode is not None:
             raise FrameError(CloseCode.PROTOCOL_ERROR, "New message before the last one finished")
-        if fin:  # the common case: a whole message in one frame
+        if fin and self._decoder is None:  # the common case: a whole message in one frame and one read
             return TextMessage(_decode(payload)) if opcode == Opcode.TEXT else BinaryMessage(payload)
         self._fragment_opcode = opcode
-        if opcode == Opcode.TEXT:
+        if opcode == Opcode.TEXT and self._decoder is None:
             self._decoder = _utf8_decoder()
         return self._fragment(fin, payload)
 
+    def _decode_partial(self, opcode: int, buffer: bytearray, start: int, available: int) -> None:
+        """Decode the text of a frame still arriving, to fail on invalid UTF-8 before its end.
+
+        ``start`` is where the frame's mask begins in ``buffer``; ``available`` its end.
+        """
+        if opcode == Opcode.TEXT:
+            if self._fragment_opcode is not None:
+                return  # a protocol error, raised once the frame is whole
+            if self._decoder is None:
+                self._decoder = _utf8_decoder()
+        decoder = self._decoder
+        if decoder is None:
+            return  # a binary message
+        done = self._partial
+        mask = bytes(buffer[start : start + 4])
+        chunk = _unmask(buffer[start + 4 + done : available], _rotate(mask, done) if done else mask)
+        if not chunk:
+            return
+        try:
+            self._text.append(decoder.decode(chunk))
+        except UnicodeDecodeError:
+            raise FrameError(CloseCode.INVALID_PAYLOAD, "Text message is not valid UTF-8") from None
+        self._partial = done + len(chunk)
+
     def _fragment(self, fin: int, payload: bytes) -> FrameEvent | None:
-        """One frame of a fragmented message; text is decoded as it comes (RFC 6455 section 8.1)."""
-        self._fragment_size += len(payload)
+        """A frame of a message in pieces; text is decoded as it comes (RFC 6455 section 8.1)."""
+        self._fragment_size += self._partial + len(payload)
+        self._partial = 0
         decoder = self._decoder
         if decoder is None:
             self._fragments.append(payload)
@@ -295,6 +326,12 @@ class FrameParser:
 
 
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
+
+
+def _rotate(mask: bytes, offset: int) -> bytes:
+    """The mask for a payload unmasked from ``offset`` on (RFC 6455 section 5.3: byte i uses mask[i % 4])."""
+    shift = offset % 4
+    return mask[shift:] + mask[:shift]
 
 
 def _decode(payload: bytes) -> str:
