@@ -13,8 +13,8 @@ from opbx.adapters.redis import RedisAdapter
 from opbx.configuration import ConfigError
 from opbx.protocol.app import WebhookTarget
 from opbx.realtime.config import ServerConfig, load_config
-from opbx.realtime.metrics import CountsWebhooks
 from opbx.realtime.server import RealtimeServer
+from opbx.realtime.webhooks import WebhookSender
 from opbx.redis_client import open_redis
 from tests.conftest import ServerFactory
 from tests.helpers.apps import QUIET_APP, TEST_APP
@@ -133,7 +133,7 @@ async def test_webhook_deliveries_and_failures_are_counted(make_server: ServerFa
     try:
         app = dataclasses.replace(TEST_APP, webhooks=(WebhookTarget(receiver.url),))
         server = await make_server(apps=(app, QUIET_APP))
-        assert isinstance(server.webhooks, CountsWebhooks)
+        assert isinstance(server.webhooks, WebhookSender)  # the app has a target: a real sender
         client = await PusherClient.connect(server.port, app.key)
         await client.subscribe("news")  # channel_occupied: refused once (500), then accepted
         await receiver.wait_for(lambda r: len(r.accepted()) == 1)

@@ -136,7 +136,7 @@ async def test_a_failing_endpoint_is_retried_with_backoff_until_it_accepts(recei
         await sender.stop(1.0)  # returns once the delivery is recorded as done
     assert [request.status for request in receiver.received] == [503, 503, 503, 200]
     assert len({request.body for request in receiver.received}) == 1  # the same request each time
-    counters = sender.webhook_counters[app.id]
+    counters = sender.counters[app.id]
     assert (counters.delivered, counters.failed) == (1, 3)
 
 

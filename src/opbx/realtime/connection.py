@@ -10,6 +10,10 @@ A close the server starts lingers (RFC 6455 section 7.1.1, the server closes TCP
 the client's close): the write side is shut after the close frame and the client's input
 is read and dropped until its own close frame, its EOF or a deadline. Closing with input
 unread would make the kernel reset the connection and drop the close frame unsent.
+
+The connection knows its owner only as a :class:`ConnectionOwner` (the dispatcher that
+carries out its session's actions), and is given its clock, write coalescer and the
+server's :class:`Lingering` set: it imports nothing that imports it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Protocol, Union
 
 from opbx.protocol import messages
 from opbx.protocol.errors import InvalidMessage, OverCapacity, PusherError
@@ -40,12 +44,12 @@ from opbx.protocol.frames import (
 from opbx.realtime.counters import AppCounters
 
 if TYPE_CHECKING:
+    from opbx.clock import Clock
     from opbx.protocol.presence import SignedInUser
     from opbx.protocol.session import Action, Session
-    from opbx.realtime.namespace import Namespace
-    from opbx.realtime.server import RealtimeServer
+    from opbx.realtime.fanout import WriteCoalescer
 
-__all__ = ["Lingering", "Open", "Release", "Step", "WebSocketConnection"]
+__all__ = ["ConnectionOwner", "Lingering", "Open", "Release", "Step", "WebSocketConnection"]
 
 log = logging.getLogger("opbx.realtime.connection")
 
@@ -70,17 +74,29 @@ _UNCOUNTED = AppCounters()
 """Where a socket counts its traffic until it is admitted to an app (never reported)."""
 
 
+class ConnectionOwner(Protocol):
+    """What a connection needs from the node that accepted it."""
+
+    def perform(self, connection: WebSocketConnection, actions: list[Action]) -> None:
+        """Carry out what the session answered, in order."""
+
+    def disconnect(self, connection: WebSocketConnection) -> None:
+        """The socket closed: stop delivering to it, release its state."""
+
+
 class WebSocketConnection(asyncio.Protocol):
     """The transport side of one Pusher session."""
 
     __slots__ = (
+        "_clock",
+        "_fanout",
         "_garbled",
+        "_lingering",
+        "_owner",
         "_parser",
-        "_server",
         "backlog",
         "closed",
         "counters",
-        "namespace",
         "out",
         "released",
         "session",
@@ -88,8 +104,20 @@ class WebSocketConnection(asyncio.Protocol):
         "user",
     )
 
-    def __init__(self, server: RealtimeServer, transport: asyncio.Transport, max_message_bytes: int) -> None:
-        self._server = server
+    def __init__(
+        self,
+        owner: ConnectionOwner,
+        transport: asyncio.Transport,
+        max_message_bytes: int,
+        *,
+        clock: Clock,
+        fanout: WriteCoalescer,
+        lingering: Lingering,
+    ) -> None:
+        self._owner = owner
+        self._clock = clock
+        self._fanout = fanout
+        self._lingering = lingering
         self.transport: asyncio.Transport = transport
         self._parser = FrameParser(max_message_bytes)
         self._garbled = False
@@ -99,7 +127,7 @@ class WebSocketConnection(asyncio.Protocol):
         self.backlog: deque[Step] | None = None
         """Actions waiting behind an adapter call in progress (keeps their order)."""
         self.session: Session | None = None
-        self.namespace: Namespace | None = None
+        """The Pusher session, once the socket is admitted to an app (None when refused)."""
         self.closed = False
         self.released = False
         """Set once the server has started releasing this socket's state."""
@@ -126,7 +154,7 @@ class WebSocketConnection(asyncio.Protocol):
         session = self.session
         if session is None:
             return
-        now = self._server.clock.monotonic()
+        now = self._clock.monotonic()
         for event in events:
             if self.closed:
                 return
@@ -134,7 +162,7 @@ class WebSocketConnection(asyncio.Protocol):
             if kind is TextMessage:
                 assert isinstance(event, TextMessage)
                 counters.messages_in += 1
-                self._server.perform(self, session.receive(event.text, now))
+                self._owner.perform(self, session.receive(event.text, now))
             elif kind is PingFrame:
                 assert isinstance(event, PingFrame)
                 session.touch(now)
@@ -153,8 +181,8 @@ class WebSocketConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.out.clear()
-        self._server.lingering.discard(self)
-        self._server.disconnect(self)
+        self._lingering.discard(self)
+        self._owner.disconnect(self)
 
     def pause_writing(self) -> None:
         # The transport buffer passed the high-water mark: this client is not reading.
@@ -176,11 +204,11 @@ class WebSocketConnection(asyncio.Protocol):
         counters = self.counters
         counters.messages_out += 1
         counters.bytes_out += len(frame)
-        self._server.fanout.send(self, frame)
+        self._fanout.send(self, frame)
 
     def send_frame(self, frame: bytes) -> None:
         if not self.closed:
-            self._server.fanout.send(self, frame)
+            self._fanout.send(self, frame)
 
     def fail(self, error: PusherError) -> None:
         """Send ``pusher:error`` and, when the error closes, close with its code."""
@@ -201,8 +229,8 @@ class WebSocketConnection(asyncio.Protocol):
         if transport.can_write_eof():  # not under TLS: there the client's close ends the linger
             transport.write_eof()
         asyncio.get_running_loop().call_later(_LINGER_SECONDS, self.end_linger)
-        self._server.lingering.add(self)
-        self._server.disconnect(self)
+        self._lingering.add(self)
+        self._owner.disconnect(self)
 
     def _linger(self, data: bytes) -> None:
         """Input after the server's close frame: dropped; the client's close frame ends the wait."""
@@ -222,9 +250,6 @@ class WebSocketConnection(asyncio.Protocol):
             self.transport.abort()
         else:
             self.transport.close()
-
-    def perform(self, actions: list[Action]) -> None:
-        self._server.perform(self, actions)
 
     def _label(self) -> str:
         return self.session.socket_id if self.session is not None else "unestablished socket"

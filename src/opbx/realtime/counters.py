@@ -35,8 +35,8 @@ class AppCounters:
 class WebhookCounters:
     """One app's webhook requests; the webhook sender owns and updates these.
 
-    A sender that counts exposes them as ``webhook_counters`` (see
-    :class:`opbx.realtime.metrics.CountsWebhooks`); the metrics endpoint then reports them.
+    Every sink exposes them as ``counters`` (:class:`opbx.realtime.webhook_sink.WebhookSink`);
+    the metrics endpoint reports them.
     """
 
     delivered: int = 0

@@ -34,8 +34,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from collections.abc import Iterable, Mapping, Sized
+from typing import Protocol
 
 from prometheus_client import (
     CollectorRegistry,
@@ -51,13 +51,11 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from opbx.protocol.app import App, AppId
-from opbx.realtime.counters import WebhookCounters
+from opbx.realtime.counters import AppCounters
 from opbx.realtime.http import HttpProtocol, HttpRequest, HttpResponse, error_response
+from opbx.realtime.webhook_sink import WebhookSink
 
-if TYPE_CHECKING:
-    from opbx.realtime.server import RealtimeServer
-
-__all__ = ["LATENCY_BUCKETS", "CountsWebhooks", "ServerMetrics"]
+__all__ = ["LATENCY_BUCKETS", "MetricsSource", "ServerMetrics"]
 
 log = logging.getLogger("opbx.realtime.metrics")
 
@@ -67,27 +65,47 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 """Seconds: publish-to-write is well under a millisecond at rest, tens of them under load."""
 
 
-@runtime_checkable
-class CountsWebhooks(Protocol):
-    """A webhook sender that counts its requests: the hook the metrics read.
-
-    The sender set as ``RealtimeServer.webhooks`` reports deliveries and failures when it
-    has this attribute; apps it has no entry for report 0.
-    """
+class AppTraffic(Protocol):
+    """One app's figures on this node (its :class:`~opbx.realtime.namespace.Namespace`)."""
 
     @property
-    def webhook_counters(self) -> Mapping[AppId, WebhookCounters]: ...
+    def sockets(self) -> Sized:
+        """The app's sockets connected now."""
+
+    @property
+    def counters(self) -> AppCounters: ...
+
+
+class Leases(Protocol):
+    @property
+    def leases_lost(self) -> int: ...
+
+
+class MetricsSource(Protocol):
+    """What the metrics read from their node when scraped (the realtime server is one)."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    @property
+    def namespaces(self) -> Mapping[AppId, AppTraffic]: ...
+
+    @property
+    def webhooks(self) -> WebhookSink: ...
+
+    @property
+    def adapter(self) -> Leases: ...
 
 
 class ServerMetrics:
     """One server's registry, its HTTP API and latency instruments, and the scrape endpoint."""
 
-    def __init__(self, server: RealtimeServer) -> None:
+    def __init__(self, source: MetricsSource) -> None:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
-        self.registry.register(_ServerCollector(server))
+        self.registry.register(_ServerCollector(source))
         self._api_requests = Counter(
             "opbx_http_api_requests",
             "HTTP API requests answered, by app and status",
@@ -164,13 +182,13 @@ def _no_upgrade(transport: asyncio.Transport, request: HttpRequest, rest: bytes)
 
 
 class _ServerCollector(Collector):
-    """Reads the server's plain counters into samples when scraped."""
+    """Reads the node's plain counters into samples when scraped."""
 
-    def __init__(self, server: RealtimeServer) -> None:
-        self._server = server
+    def __init__(self, source: MetricsSource) -> None:
+        self._source = source
 
     def collect(self) -> Iterable[Metric]:
-        server = self._server
+        source = self._source
         labels = ["app_id"]
         connected = GaugeMetricFamily("opbx_connections", "Sockets connected now", labels=labels)
         opened = CounterMetricFamily(
@@ -191,9 +209,8 @@ class _ServerCollector(Collector):
         )
         delivered = CounterMetricFamily("opbx_webhooks_delivered", "Webhook requests accepted (2xx)", labels=labels)
         failed = CounterMetricFamily("opbx_webhooks_failed", "Webhook attempts that failed", labels=labels)
-        sink = server.webhooks
-        webhooks: Mapping[AppId, WebhookCounters] = sink.webhook_counters if isinstance(sink, CountsWebhooks) else {}
-        for app_id, namespace in server.namespaces.items():
+        webhooks = source.webhooks.counters
+        for app_id, namespace in source.namespaces.items():
             counters = namespace.counters
             value = [app_id]
             connected.add_metric(value, len(namespace.sockets))
@@ -206,11 +223,11 @@ class _ServerCollector(Collector):
             hooks = webhooks.get(app_id)
             delivered.add_metric(value, hooks.delivered if hooks is not None else 0)
             failed.add_metric(value, hooks.failed if hooks is not None else 0)
-        ready = GaugeMetricFamily("opbx_ready", "1 when /ready answers 200", value=1 if server.ready else 0)
+        ready = GaugeMetricFamily("opbx_ready", "1 when /ready answers 200", value=1 if source.ready else 0)
         leases = CounterMetricFamily(
             "opbx_node_leases_lost",
             "Times this node found its cluster lease gone while alive and wrote its state again",
-            value=server.adapter.leases_lost,
+            value=source.adapter.leases_lost,
         )
         return [
             connected,

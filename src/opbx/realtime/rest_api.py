@@ -4,7 +4,8 @@ Spec: https://pusher.com/docs/channels/library_auth_reference/rest-api
 
 Each request is authenticated (:func:`opbx.protocol.rest.authenticate`) before its
 body is read as JSON, and each refusal has the spec's status and a JSON error body:
-hosted Pusher's statuses, not Soketi's blanket 200.
+hosted Pusher's statuses, not Soketi's blanket 200. The router sees its server only as an
+:class:`ApiBackend`.
 """
 
 from __future__ import annotations
@@ -12,21 +13,21 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from opbx.adapters.base import AdapterUnavailable, ChannelCounts
+from opbx.adapters.base import Adapter, AdapterUnavailable, ChannelCounts
+from opbx.clock import Clock
 from opbx.protocol.app import App
 from opbx.protocol.channels import ChannelName, InvalidChannelName, channel_type, check_channel_name
 from opbx.protocol.presence import UserId
 from opbx.protocol.rest import ApiError, Trigger, authenticate, parse_batch, parse_events_body, parse_info
+from opbx.realtime.apps import AppRegistry
+from opbx.realtime.config import ServerConfig
 from opbx.realtime.health import memory_use
 from opbx.realtime.http import HttpRequest, HttpResponse, error_response, json_response
-from opbx.realtime.webhooks import WebhookSender
+from opbx.realtime.webhook_sink import WebhookSink
 
-if TYPE_CHECKING:
-    from opbx.realtime.server import RealtimeServer
-
-__all__ = ["HttpApi"]
+__all__ = ["ApiBackend", "HttpApi"]
 
 log = logging.getLogger("opbx.realtime.api")
 
@@ -36,10 +37,46 @@ _HEALTH_PATHS = frozenset(("/", "/ready", "/accept-traffic"))
 Route = Callable[[App, HttpRequest, list[str]], Awaitable[HttpResponse]]
 
 
+class CountsRequests(Protocol):
+    def api_request(self, app: App | None, status: int) -> None:
+        """Count one answer; ``app`` is the one the request authenticated as."""
+
+
+class ApiBackend(Protocol):
+    """What the HTTP API reads and asks of its server (the realtime server is one)."""
+
+    @property
+    def config(self) -> ServerConfig: ...
+
+    @property
+    def apps(self) -> AppRegistry: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def adapter(self) -> Adapter: ...
+
+    @property
+    def webhooks(self) -> WebhookSink: ...
+
+    @property
+    def metrics(self) -> CountsRequests: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+    @property
+    def shutting_down(self) -> bool: ...
+
+    async def trigger(self, app: App, trigger: Trigger, received: float | None = None) -> None:
+        """Publish an event to its channels across the cluster."""
+
+
 class HttpApi:
     """Dispatches HTTP requests to the Pusher API's handlers."""
 
-    def __init__(self, server: RealtimeServer) -> None:
+    def __init__(self, server: ApiBackend) -> None:
         self._server = server
         self._routes: list[tuple[str, re.Pattern[str], Route]] = [
             ("POST", re.compile(r"/apps/([^/]+)/events"), self._events),
@@ -198,8 +235,7 @@ class HttpApi:
             raise ApiError(400, "limit must be a whole number") from None
         if not 1 <= limit <= 1000:
             raise ApiError(400, "limit must be between 1 and 1000")
-        sender = self._server.webhooks
-        dead = await sender.dead_letters(app.id, limit) if isinstance(sender, WebhookSender) else []
+        dead = await self._server.webhooks.dead_letters(app.id, limit)
         letters = [
             {
                 "id": letter.delivery.id,

@@ -34,6 +34,7 @@ import httpx
 from opbx.protocol.app import App, AppId, WebhookTarget
 from opbx.protocol.webhooks import WebhookEvent, encode_webhook_body, webhook_headers
 from opbx.realtime.counters import WebhookCounters
+from opbx.realtime.webhook_sink import WebhookSink
 from opbx.realtime.webhook_store import ClaimLost, DeadLetter, Delivery, DeliveryStore, lane_key
 
 __all__ = ["MAX_BATCH", "WebhookSender", "retry_delay"]
@@ -105,7 +106,8 @@ class WebhookSender:
         """Set when the grace is over: the tasks finish what they are doing and return."""
 
     @property
-    def webhook_counters(self) -> Mapping[AppId, WebhookCounters]:
+    def counters(self) -> Mapping[AppId, WebhookCounters]:
+        """Requests delivered and attempts failed, per app with webhook targets."""
         return self._counters
 
     # -- emitting (the server's side; never blocks) -------------------------------------
@@ -284,3 +286,6 @@ class WebhookSender:
             delivery.id,
             delivery.body.decode(),
         )
+
+
+_: type[WebhookSink] = WebhookSender
