@@ -19,20 +19,21 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from functools import partial
-from typing import assert_never
+from typing import Any, assert_never
 
 from opbx.clock import Clock
 from opbx.protocol.session import ClientEvent, Close, Join, Leave, Refused, Send, Session, SignIn
 from opbx.realtime.connection import Open, Release, Step, WebSocketConnection
 from opbx.realtime.membership import Membership
-from opbx.realtime.node import Spawn
 
 __all__ = ["Dispatcher"]
 
 log = logging.getLogger("opbx.realtime")
 
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+"""Runs a coroutine as a task its owner waits for when stopping."""
 Later = Callable[[], Awaitable[None]]
 """A step that needs the adapter, ready to run in the connection's task."""
 

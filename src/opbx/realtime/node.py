@@ -13,9 +13,9 @@ once per call, never per socket.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any, Generic
+from typing import Generic
 
 from opbx.adapters.base import Adapter
 from opbx.protocol import messages
@@ -28,6 +28,7 @@ from opbx.protocol.rest import Trigger
 from opbx.protocol.session import SocketId
 from opbx.protocol.webhooks import WebhookEvent, WebhookKind
 from opbx.realtime.apps import AppRegistry
+from opbx.realtime.dispatch import Spawn
 from opbx.realtime.fanout import WriteCoalescer
 from opbx.realtime.membership import S
 from opbx.realtime.namespace import Namespace
@@ -35,8 +36,6 @@ from opbx.realtime.webhook_sink import WebhookSink
 
 __all__ = ["Node"]
 
-Spawn = Callable[[Coroutine[Any, Any, None]], None]
-"""Runs a coroutine as a task its owner waits for when stopping."""
 Written = Callable[[AppId, float], None]
 """Told when a publish read at a ``time.perf_counter()`` instant has been written (the latency metric)."""
 
