@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from typing import Generic, Protocol, TypeVar
 
-from opbx.adapters.base import Adapter
+from opbx.adapters.base import Bus, Cache, ChannelState, Connections, Presence, Users
 from opbx.protocol import messages
 from opbx.protocol.app import App, AppId
 from opbx.protocol.channels import ChannelName, channel_type, user_channel, watchlist_channel
@@ -34,9 +34,13 @@ from opbx.realtime.fanout import Writable
 from opbx.realtime.namespace import Namespace
 from opbx.realtime.webhook_sink import WebhookSink
 
-__all__ = ["Membership", "Subscriber"]
+__all__ = ["Membership", "SharedState", "Subscriber"]
 
 log = logging.getLogger("opbx.realtime")
+
+
+class SharedState(Bus, Connections, ChannelState, Presence, Users, Cache, Protocol):
+    """The adapter as membership uses it: all of it but its life (``Cluster``)."""
 
 
 class Subscriber(Writable, Protocol):
@@ -61,7 +65,7 @@ S = TypeVar("S", bound=Subscriber)
 class Membership(Generic[S]):
     """The node's sockets as members of apps, channels and presence rosters."""
 
-    def __init__(self, namespaces: Mapping[AppId, Namespace[S]], adapter: Adapter, webhooks: WebhookSink) -> None:
+    def __init__(self, namespaces: Mapping[AppId, Namespace[S]], adapter: SharedState, webhooks: WebhookSink) -> None:
         self._namespaces = namespaces
         self._adapter = adapter
         self._webhooks = webhooks

@@ -15,9 +15,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Generic
+from typing import Generic, Protocol
 
-from opbx.adapters.base import Adapter
+from opbx.adapters.base import Bus, Cache
 from opbx.protocol import messages
 from opbx.protocol.app import App, AppId
 from opbx.protocol.channels import ChannelName, channel_type
@@ -34,10 +34,14 @@ from opbx.realtime.membership import S
 from opbx.realtime.namespace import Namespace
 from opbx.realtime.webhook_sink import WebhookSink
 
-__all__ = ["Node"]
+__all__ = ["Node", "Publisher"]
 
 Written = Callable[[AppId, float], None]
 """Told when a publish read at a ``time.perf_counter()`` instant has been written (the latency metric)."""
+
+
+class Publisher(Bus, Cache, Protocol):
+    """The adapter as the node uses it: the bus, and the cache channels' last events."""
 
 
 class Node(Generic[S]):
@@ -47,7 +51,7 @@ class Node(Generic[S]):
         self,
         apps: AppRegistry,
         namespaces: Mapping[AppId, Namespace[S]],
-        adapter: Adapter,
+        adapter: Publisher,
         webhooks: WebhookSink,
         fanout: WriteCoalescer,
         *,

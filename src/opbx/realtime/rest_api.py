@@ -15,7 +15,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from opbx.adapters.base import Adapter, AdapterUnavailable, ChannelCounts
+from opbx.adapters.base import AdapterUnavailable, Bus, ChannelCounts, ChannelState, Presence
 from opbx.clock import Clock
 from opbx.protocol.app import App
 from opbx.protocol.channels import ChannelName, InvalidChannelName, channel_type, check_channel_name
@@ -37,6 +37,10 @@ _HEALTH_PATHS = frozenset(("/", "/ready", "/accept-traffic"))
 Route = Callable[[App, HttpRequest, list[str]], Awaitable[HttpResponse]]
 
 
+class ClusterQueries(Bus, ChannelState, Presence, Protocol):
+    """The adapter as the API uses it: channel counts, rosters, and terminating a user's sockets."""
+
+
 class CountsRequests(Protocol):
     def api_request(self, app: App | None, status: int) -> None:
         """Count one answer; ``app`` is the one the request authenticated as."""
@@ -55,7 +59,7 @@ class ApiBackend(Protocol):
     def clock(self) -> Clock: ...
 
     @property
-    def adapter(self) -> Adapter: ...
+    def adapter(self) -> ClusterQueries: ...
 
     @property
     def webhooks(self) -> WebhookSink: ...

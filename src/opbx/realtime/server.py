@@ -23,7 +23,6 @@ import time
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
-from opbx.adapters import load_adapter
 from opbx.adapters.base import Adapter
 from opbx.clock import Clock, SystemClock
 from opbx.configuration import port_in_use
@@ -32,6 +31,7 @@ from opbx.protocol.errors import PusherError, ReconnectNow
 from opbx.protocol.rest import Trigger
 from opbx.protocol.session import Session, new_socket_id
 from opbx.realtime.apps import AppRegistry
+from opbx.realtime.assembly import adapter_for, webhooks_for
 from opbx.realtime.config import ServerConfig
 from opbx.realtime.connection import Lingering, Open, WebSocketConnection
 from opbx.realtime.dispatch import Dispatcher
@@ -44,9 +44,7 @@ from opbx.realtime.namespace import Namespace
 from opbx.realtime.node import Node
 from opbx.realtime.rest_api import HttpApi
 from opbx.realtime.tls import server_ssl_context
-from opbx.realtime.webhook_sink import NoWebhooks, WebhookSink
-from opbx.realtime.webhook_store import DeliveryStore, MemoryDeliveryStore
-from opbx.realtime.webhooks import WebhookSender
+from opbx.realtime.webhook_sink import WebhookSink
 
 __all__ = ["RealtimeServer"]
 
@@ -62,8 +60,8 @@ class RealtimeServer:
         self.config = config
         self.apps = AppRegistry(config.apps)
         self.clock: Clock = clock or SystemClock()
-        self.adapter: Adapter = adapter if adapter is not None else _adapter_for(config)
-        self.webhooks: WebhookSink = _webhooks_for(config, self.adapter)
+        self.adapter: Adapter = adapter if adapter is not None else adapter_for(config)
+        self.webhooks: WebhookSink = webhooks_for(config, self.adapter)
         """Where cluster-wide transitions are reported to the apps' webhook URLs."""
         self._namespaces: dict[AppId, Namespace[WebSocketConnection]] = {app.id: Namespace(app) for app in self.apps}
         self.membership = Membership(self._namespaces, self.adapter, self.webhooks)
@@ -268,32 +266,3 @@ class RealtimeServer:
         self.dispatcher.perform(connection, [Open()])
         if rest:
             connection.data_received(rest)
-
-
-def _webhooks_for(config: ServerConfig, adapter: Adapter) -> WebhookSink:
-    """A sender when an app has webhook targets; deliveries in Redis when the cluster is."""
-    if not any(app.webhooks for app in config.apps):
-        return NoWebhooks()
-    store: DeliveryStore = MemoryDeliveryStore()
-    if adapter.node_id is not None:  # a cluster: only then is a Redis client imported
-        from opbx.adapters.redis import RedisAdapter
-        from opbx.realtime.webhook_store_redis import RedisDeliveryStore
-
-        if isinstance(adapter, RedisAdapter):
-            store = RedisDeliveryStore(
-                adapter.url, prefix=adapter.prefix, sentinels=adapter.sentinels, sentinel_master=adapter.sentinel_master
-            )
-    return WebhookSender(list(config.apps), store, retry_window=config.webhook_retry_window)
-
-
-def _adapter_for(config: ServerConfig) -> Adapter:
-    if config.adapter == "redis":
-        return load_adapter(
-            "redis",
-            url=config.redis_url,
-            prefix=config.redis_prefix,
-            node_timeout=config.node_timeout,
-            sentinels=config.redis_sentinels,
-            sentinel_master=config.redis_sentinel_master,
-        )
-    return load_adapter(config.adapter)
