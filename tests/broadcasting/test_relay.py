@@ -31,6 +31,13 @@ async def life(service: CallService, secret: str, call_id: str, did: str) -> Non
     await post(service, secret, WebhookKind.CALL_STATUS, callIds=[call_id], status="completed")
 
 
+def rig(database: Database) -> tuple[ManualClock, RecordingBroadcaster, OutboxRelay, CallService]:
+    """A clock, a fake realtime server, the relay to it and the service feeding the outbox."""
+    clock = ManualClock(wall=T0 + 60)
+    broadcaster = RecordingBroadcaster()
+    return clock, broadcaster, OutboxRelay(database, broadcaster, clock=clock), CallService(database, clock=clock)
+
+
 def test_backoff_doubles_to_a_ceiling() -> None:
     assert [backoff(n).total_seconds() for n in (1, 2, 3, 4, 8, 20)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
 
@@ -39,10 +46,7 @@ async def test_events_go_out_in_order_and_are_logged_as_json(
     database: Database, world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="opbx.broadcast")
-    clock = ManualClock(wall=T0 + 60)
-    broadcaster = RecordingBroadcaster()
-    relay = OutboxRelay(database, broadcaster, clock=clock)
-    service = CallService(database, clock=clock)
+    _clock, broadcaster, relay, service = rig(database)
     await life(service, world.acme.secret, "c1", world.acme.did_numbers[0])
     assert await relay.send_due() == 3
     assert [event for _, event, _ in broadcaster.sent] == ["call.initiated", "call.answered", "call.ended"]
@@ -60,10 +64,7 @@ async def test_events_go_out_in_order_and_are_logged_as_json(
 
 
 async def test_a_failing_organization_waits_in_order_while_others_go_on(database: Database, world: World) -> None:
-    clock = ManualClock(wall=T0 + 60)
-    broadcaster = RecordingBroadcaster()
-    relay = OutboxRelay(database, broadcaster, clock=clock)
-    service = CallService(database, clock=clock)
+    clock, broadcaster, relay, service = rig(database)
     broadcaster.down_for = {f"presence-org.{world.acme.id}"}
     await life(service, world.acme.secret, "a1", world.acme.did_numbers[0])
     await life(service, world.globex.secret, "g1", world.globex.did_numbers[0])
@@ -81,10 +82,7 @@ async def test_a_failing_organization_waits_in_order_while_others_go_on(database
 
 
 async def test_queued_events_go_out_in_batches_of_at_most_ten_channel_events(database: Database, world: World) -> None:
-    clock = ManualClock(wall=T0 + 60)
-    broadcaster = RecordingBroadcaster()
-    relay = OutboxRelay(database, broadcaster, clock=clock)
-    service = CallService(database, clock=clock)
+    _clock, broadcaster, relay, service = rig(database)
     for n in range(12):  # twelve calls, one channel-event each (no extension on the DID)
         body = {"call_id": f"c{n}", "to": world.acme.did_numbers[1], "timestamp": T0}
         await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, **body)
@@ -97,10 +95,7 @@ async def test_queued_events_go_out_in_batches_of_at_most_ten_channel_events(dat
 
 async def test_a_refused_batch_is_sent_again_one_by_one(database: Database, world: World) -> None:
     """The whole batch is refused (one organization's channel is down); the others' events still go."""
-    clock = ManualClock(wall=T0 + 60)
-    broadcaster = RecordingBroadcaster()
-    relay = OutboxRelay(database, broadcaster, clock=clock)
-    service = CallService(database, clock=clock)
+    _clock, broadcaster, relay, service = rig(database)
     await post(service, world.globex.secret, WebhookKind.CALL_INITIATED, call_id="g1", to=world.globex.did_numbers[0])
     await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="a1", to=world.acme.did_numbers[0])
     await post(service, world.globex.secret, WebhookKind.CALL_INITIATED, call_id="g2", to=world.globex.did_numbers[0])
@@ -112,10 +107,7 @@ async def test_a_refused_batch_is_sent_again_one_by_one(database: Database, worl
 
 
 async def test_retries_back_off_for_as_long_as_it_takes(database: Database, world: World) -> None:
-    clock = ManualClock(wall=T0 + 60)
-    broadcaster = RecordingBroadcaster()
-    relay = OutboxRelay(database, broadcaster, clock=clock)
-    service = CallService(database, clock=clock)
+    clock, broadcaster, relay, service = rig(database)
     broadcaster.down_for = {f"presence-org.{world.acme.id}"}
     await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="c1", to=world.acme.did_numbers[0])
     for attempt in range(1, 12):
@@ -134,10 +126,7 @@ async def test_a_stall_and_its_recovery_are_one_line_each_with_the_lag(
     database: Database, world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="opbx.broadcast")
-    clock = ManualClock(wall=T0 + 60)
-    broadcaster = RecordingBroadcaster()
-    relay = OutboxRelay(database, broadcaster, clock=clock)
-    service = CallService(database, clock=clock)
+    clock, broadcaster, relay, service = rig(database)
     broadcaster.down_for = {f"presence-org.{world.acme.id}"}
     await life(service, world.acme.secret, "s1", world.acme.did_numbers[0])
     for attempt in range(1, 4):
@@ -161,10 +150,7 @@ async def test_a_stall_and_its_recovery_are_one_line_each_with_the_lag(
 
 
 async def test_every_organization_hears_its_latest_committed_seq(database: Database, world: World) -> None:
-    clock = ManualClock(wall=T0 + 60)
-    broadcaster = RecordingBroadcaster()
-    relay = OutboxRelay(database, broadcaster, clock=clock)
-    service = CallService(database, clock=clock)
+    _clock, broadcaster, relay, service = rig(database)
     await life(service, world.acme.secret, "q1", world.acme.did_numbers[0])
     await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="q2", to=world.acme.did_numbers[0])
     assert await relay.send_sync() == 2

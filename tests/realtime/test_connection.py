@@ -188,20 +188,25 @@ async def test_garbage_instead_of_http_gets_400(server: RealtimeServer, bystande
     writer.close()
 
 
+def subscribed_raw_socket(port: int, channel: str) -> socket.socket:
+    """A raw socket with a tiny receive buffer, upgraded and subscribed to ``channel``; it reads nothing itself."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", port))
+    raw.sendall(
+        f"GET /app/{KEY}?protocol=7 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    payload = json.dumps({"event": "pusher:subscribe", "data": {"channel": channel}}).encode()
+    raw.sendall(bytes((0x81, 0x80 | len(payload))) + b"\x00\x00\x00\x00" + payload)  # masked with a zero key
+    return raw
+
+
 async def test_a_client_that_stops_reading_is_dropped_alone(make_server: ServerFactory) -> None:
     server = await make_server(max_backpressure_bytes=64 * 1024)
     healthy = await PusherClient.connect(server.port, KEY)
     await healthy.subscribe("firehose")
-    # A raw socket with a tiny receive buffer that never reads after subscribing.
-    stuck = socket.socket()
-    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    stuck.connect(("127.0.0.1", server.port))
-    stuck.sendall(
-        f"GET /app/{KEY}?protocol=7 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
-    payload = json.dumps({"event": "pusher:subscribe", "data": {"channel": "firehose"}}).encode()
-    stuck.sendall(bytes((0x81, 0x80 | len(payload))) + b"\x00\x00\x00\x00" + payload)
+    stuck = subscribed_raw_socket(server.port, "firehose")
     await eventually(lambda: subscriptions(server.port, "firehose", 2), "the stuck socket is subscribed")
     assert server.connection_count == 2
     # Enough to fill the kernel's send buffer (up to 4 MB here) and then our 64 KB bound.
@@ -269,15 +274,7 @@ async def test_a_close_the_server_starts_reaches_a_client_still_sending(make_ser
     # Closing TCP with the client's input unread makes the kernel reset the connection and
     # drop what it has not sent yet: the close frame. The server lingers to avoid that.
     server = await make_server(max_backpressure_bytes=64 * 1024)
-    stuck = socket.socket()
-    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    stuck.connect(("127.0.0.1", server.port))
-    stuck.sendall(
-        f"GET /app/{KEY}?protocol=7 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
-    payload = json.dumps({"event": "pusher:subscribe", "data": {"channel": "firehose"}}).encode()
-    stuck.sendall(bytes((0x81, 0x80 | len(payload))) + b"\x00\x00\x00\x00" + payload)
+    stuck = subscribed_raw_socket(server.port, "firehose")
     start = await asyncio.to_thread(read_until, stuck, b"subscription_succeeded")
     # Published until the server drops the client that does not read (4100): the close
     # frame then waits behind megabytes in the server's buffers.

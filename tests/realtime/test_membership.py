@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -16,11 +15,9 @@ from opbx.protocol.errors import PusherError
 from opbx.protocol.presence import PresenceMember, SignedInUser, UserId
 from opbx.protocol.session import ClientEvent, Join, Leave, Session, SignIn, new_socket_id
 from opbx.protocol.webhooks import WebhookEvent, WebhookKind
-from opbx.realtime.counters import WebhookCounters
 from opbx.realtime.membership import Membership
 from opbx.realtime.namespace import Namespace
-from opbx.realtime.webhook_sink import WebhookSink
-from opbx.realtime.webhook_store import DeadLetter
+from opbx.realtime.webhook_sink import NoWebhooks, WebhookSink
 from tests.helpers.apps import SMALL_APP, TEST_APP
 from tests.helpers.recording_handler import RecordingHandler
 
@@ -55,27 +52,14 @@ class FakeSocket:
         return [message["event"] for message in self.sent]
 
 
-class RecordingSink:
-    """A webhook sink that keeps what it is given."""
+class RecordingSink(NoWebhooks):
+    """A webhook sink that keeps what it is given (and, like :class:`NoWebhooks`, counts nothing)."""
 
     def __init__(self) -> None:
         self.emitted: list[tuple[AppId, WebhookEvent]] = []
 
     def emit(self, app: App, event: WebhookEvent) -> None:
         self.emitted.append((app.id, event))
-
-    @property
-    def counters(self) -> Mapping[AppId, WebhookCounters]:
-        return {}
-
-    async def dead_letters(self, app_id: AppId, limit: int = 100) -> list[DeadLetter]:
-        return []
-
-    async def start(self) -> None:
-        pass
-
-    async def stop(self, grace: float) -> None:
-        pass
 
     def kinds(self) -> list[WebhookKind]:
         return [event.kind for _, event in self.emitted]

@@ -107,12 +107,7 @@ class PusherBroadcaster:
 
     async def broadcast(self, channels: Sequence[str], event: str, payload: Mapping[str, Any]) -> None:
         body = orjson.dumps({"name": event, "channels": list(channels), "data": orjson.dumps(payload).decode()})
-        url, response = await self._first_answer("POST", f"/apps/{self._app_id}/events", body)
-        if response.status_code >= 300:
-            self.stats.attempted(url, failed=True)
-            raise BroadcastFailed(f"{url}: HTTP {response.status_code}: {response.text[:200]}")
-        self.stats.attempted(url)
-        self._passed_over_until.pop(url, None)
+        await self._publish("events", body)
 
     async def broadcast_batch(self, batch: Sequence[Broadcast]) -> None:
         """One ``POST /apps/{id}/batch_events`` (one item per channel), or one event's own request."""
@@ -123,8 +118,11 @@ class PusherBroadcaster:
         for item in batch:
             data = orjson.dumps(item.payload).decode()
             items.extend({"channel": channel, "name": item.event, "data": data} for channel in item.channels)
-        body = orjson.dumps({"batch": items})
-        url, response = await self._first_answer("POST", f"/apps/{self._app_id}/batch_events", body)
+        await self._publish("batch_events", orjson.dumps({"batch": items}))
+
+    async def _publish(self, endpoint: str, body: bytes) -> None:
+        """POST ``body`` to ``/apps/{id}/{endpoint}``; count it, and raise unless it was accepted."""
+        url, response = await self._first_answer("POST", f"/apps/{self._app_id}/{endpoint}", body)
         if response.status_code >= 300:
             self.stats.attempted(url, failed=True)
             raise BroadcastFailed(f"{url}: HTTP {response.status_code}: {response.text[:200]}")

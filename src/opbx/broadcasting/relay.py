@@ -150,18 +150,20 @@ class OutboxRelay:
         waiting: set[int] = set()
         sent: list[Pending] = []
         batch: list[Pending] = []
+        room = BATCH_LIMIT  # channel-events the batch may still take
         for event in pending:
             if event.organization_id in waiting:
                 continue
             if event.next_attempt_at > now:
                 waiting.add(event.organization_id)
                 continue
-            if batch and sum(len(queued.channels) for queued in batch) + len(event.channels) > BATCH_LIMIT:
+            if batch and len(event.channels) > room:
                 await self._send(batch, waiting, sent, now)
-                batch = []
+                batch, room = [], BATCH_LIMIT
                 if event.organization_id in waiting:
                     continue
             batch.append(event)
+            room -= len(event.channels)
         if batch:
             await self._send(batch, waiting, sent, now)
         await self._mark_sent(sent)

@@ -192,14 +192,16 @@ class Database:
         """
         if self._writer is not None:
             return await self._writer.run(unit, reading=True)
-        async with self._autocommit.connect() as connection:
-            return await connection.run_sync(unit)
+        return await self._in_autocommit(unit)
 
     async def write_alone(self, unit: Callable[[Connection], T]) -> T:
         """Run ``unit``, one statement that writes and is atomic by itself, committed alone:
         on PostgreSQL in autocommit (no ``BEGIN``/``COMMIT`` round trips); on SQLite as :meth:`write`."""
         if self._writer is not None:
             return await self._writer.run(unit)
+        return await self._in_autocommit(unit)
+
+    async def _in_autocommit(self, unit: Callable[[Connection], T]) -> T:
         async with self._autocommit.connect() as connection:
             return await connection.run_sync(unit)
 

@@ -172,9 +172,9 @@ class SqlCallStore:
         return ExtensionRow(*row) if row is not None else None
 
     def extension_by_number(self, organization_id: int, number: str) -> ExtensionRow | None:
-        row = self._connection.execute(_EXTENSION_BY_NUMBER, {"organization_id": organization_id, "number": number})
-        found = row.first()
-        return ExtensionRow(*found) if found is not None else None
+        parameters = {"organization_id": organization_id, "number": number}
+        row = self._connection.execute(_EXTENSION_BY_NUMBER, parameters).first()
+        return ExtensionRow(*row) if row is not None else None
 
     def add_call(self, call: Call) -> None:
         values = {name: getattr(call, name) for name in _CALL_COLUMNS if name != "id"}

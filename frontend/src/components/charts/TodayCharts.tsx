@@ -1,6 +1,6 @@
 // Today's picture (UTC): calls per hour, answered against missed, and how long answers took.
 
-import { useMemo, useState } from "react";
+import { type ReactNode, useMemo, useState } from "react";
 import {
   answerChartData,
   answerReadout,
@@ -34,6 +34,39 @@ export function TodayCharts({ stats }: TodayChartsProps) {
   );
 }
 
+interface ChartCardProps {
+  /** The card's test id; its heading's id is derived from it. */
+  id: string;
+  title: string;
+  /** One line in words: what a screen reader hears of the chart, besides the table. */
+  summary: string;
+  /** The figures the browser tests read, as ``data-*`` attributes. */
+  data: Record<`data-${string}`, string | number>;
+  legend: ReactNode;
+  chart: ReactNode;
+  readout: string;
+  /** The visually hidden table of the same figures. */
+  children: ReactNode;
+}
+
+/** The frame both charts share: heading, summary, legend, the chart, its hover readout, the hidden table. */
+function ChartCard({ id, title, summary, data, legend, chart, readout, children }: ChartCardProps) {
+  return (
+    <section className="card panel chart-card" aria-labelledby={`${id}-title`} data-testid={id} {...data}>
+      <h2 id={`${id}-title`}>{title}</h2>
+      <p className="chart-summary muted">{summary}</p>
+      <ul className="chart-legend" aria-hidden="true">
+        {legend}
+      </ul>
+      {chart}
+      <p className="chart-readout muted" aria-hidden="true">
+        {readout}
+      </p>
+      {children}
+    </section>
+  );
+}
+
 function Swatch({ colour, label, value }: { colour: string; label: string; value: number }) {
   return (
     <li>
@@ -52,29 +85,29 @@ function CallsPerHour({ stats }: TodayChartsProps) {
   const busyHours = series.hours.filter((hour) => (series.total[hour] ?? 0) > 0 || (series.missed[hour] ?? 0) > 0);
 
   return (
-    <section
-      className="card panel chart-card"
-      aria-labelledby="calls-per-hour-title"
-      data-testid="calls-per-hour"
-      data-total={totals.total}
-      data-answered={totals.answered}
-      data-missed={totals.missed}
-      data-hours={series.total.join(",")}
-      data-figures={Array.isArray(perHour) ? "yes" : "none"}
+    <ChartCard
+      id="calls-per-hour"
+      title="Calls per hour today"
+      summary={hourSummary(series)}
+      data={{
+        "data-total": totals.total,
+        "data-answered": totals.answered,
+        "data-missed": totals.missed,
+        "data-hours": series.total.join(","),
+        "data-figures": Array.isArray(perHour) ? "yes" : "none",
+      }}
+      legend={
+        <>
+          <Swatch colour={ANSWERED_COLOUR} label="Answered" value={totals.answered} />
+          <Swatch colour={MISSED_COLOUR} label="Missed" value={totals.missed} />
+          <li>
+            All calls <strong>{totals.total.toLocaleString("en")}</strong>
+          </li>
+        </>
+      }
+      chart={<UPlotChart options={hourChartOptions} data={data} height={CHART_HEIGHT} onHover={setHovered} />}
+      readout={hovered !== null ? hourReadout(series, hovered) : "Hours are UTC, the API's day."}
     >
-      <h2 id="calls-per-hour-title">Calls per hour today</h2>
-      <p className="chart-summary muted">{hourSummary(series)}</p>
-      <ul className="chart-legend" aria-hidden="true">
-        <Swatch colour={ANSWERED_COLOUR} label="Answered" value={totals.answered} />
-        <Swatch colour={MISSED_COLOUR} label="Missed" value={totals.missed} />
-        <li>
-          All calls <strong>{totals.total.toLocaleString("en")}</strong>
-        </li>
-      </ul>
-      <UPlotChart options={hourChartOptions} data={data} height={CHART_HEIGHT} onHover={setHovered} />
-      <p className="chart-readout muted" aria-hidden="true">
-        {hovered !== null ? hourReadout(series, hovered) : "Hours are UTC, the API's day."}
-      </p>
       <table className="sr-only">
         <caption>Calls per hour today, UTC</caption>
         <thead>
@@ -102,7 +135,7 @@ function CallsPerHour({ stats }: TodayChartsProps) {
           )}
         </tbody>
       </table>
-    </section>
+    </ChartCard>
   );
 }
 
@@ -113,29 +146,27 @@ function TimeToAnswer({ stats }: TodayChartsProps) {
   const [hovered, setHovered] = useState<number | null>(null);
 
   return (
-    <section
-      className="card panel chart-card"
-      aria-labelledby="time-to-answer-title"
-      data-testid="time-to-answer"
-      data-total={series.total}
-      data-counts={series.counts.join(",")}
-      data-figures={Array.isArray(buckets) ? "yes" : "none"}
+    <ChartCard
+      id="time-to-answer"
+      title="Time to answer today"
+      summary={answerSummary(series)}
+      data={{
+        "data-total": series.total,
+        "data-counts": series.counts.join(","),
+        "data-figures": Array.isArray(buckets) ? "yes" : "none",
+      }}
+      legend={<Swatch colour={WAIT_COLOUR} label="Answered calls" value={series.total} />}
+      chart={
+        <UPlotChart
+          options={answerChartOptions}
+          data={data}
+          labels={series.labels}
+          height={CHART_HEIGHT}
+          onHover={setHovered}
+        />
+      }
+      readout={hovered !== null ? answerReadout(series, hovered) : "Seconds from a call's arrival to its answer."}
     >
-      <h2 id="time-to-answer-title">Time to answer today</h2>
-      <p className="chart-summary muted">{answerSummary(series)}</p>
-      <ul className="chart-legend" aria-hidden="true">
-        <Swatch colour={WAIT_COLOUR} label="Answered calls" value={series.total} />
-      </ul>
-      <UPlotChart
-        options={answerChartOptions}
-        data={data}
-        labels={series.labels}
-        height={CHART_HEIGHT}
-        onHover={setHovered}
-      />
-      <p className="chart-readout muted" aria-hidden="true">
-        {hovered !== null ? answerReadout(series, hovered) : "Seconds from a call's arrival to its answer."}
-      </p>
       <table className="sr-only">
         <caption>Answered calls today by time to answer</caption>
         <thead>
@@ -153,6 +184,6 @@ function TimeToAnswer({ stats }: TodayChartsProps) {
           ))}
         </tbody>
       </table>
-    </section>
+    </ChartCard>
   );
 }

@@ -39,6 +39,20 @@ const countAxis: uPlot.Axis = {
 
 const countScale: uPlot.Scale = { range: (_u, _min, max) => [0, countAxisMax(max)] };
 
+/** The x axis of a bar chart: its label, no grid, and how its ticks are placed and named. */
+function categoryAxis(label: string, ticks: Pick<uPlot.Axis, "incrs" | "space" | "splits" | "values">): uPlot.Axis {
+  return {
+    stroke: INK,
+    font: FONT,
+    labelFont: LABEL_FONT,
+    label,
+    labelSize: 22,
+    grid: { show: false },
+    ticks: { stroke: GRID },
+    ...ticks,
+  };
+}
+
 /** Calls per hour: stacked bars, answered below, missed above (data: hourChartData). */
 export function hourChartOptions(context: ChartContext): uPlot.Options {
   const paths = bars();
@@ -46,18 +60,11 @@ export function hourChartOptions(context: ChartContext): uPlot.Options {
     ...common(context),
     scales: { x: { time: false, range: [-0.5, 23.5] }, y: countScale },
     axes: [
-      {
-        stroke: INK,
-        font: FONT,
-        labelFont: LABEL_FONT,
-        label: "Hour of the day (UTC)",
-        labelSize: 22,
-        grid: { show: false },
-        ticks: { stroke: GRID },
+      categoryAxis("Hour of the day (UTC)", {
         incrs: [1, 2, 3, 4, 6, 12],
         space: 28,
         values: (_u, splits) => hourTicks(splits),
-      },
+      }),
       countAxis,
     ],
     series: [
@@ -79,17 +86,10 @@ export function answerChartOptions(context: ChartContext): uPlot.Options {
       y: countScale,
     },
     axes: [
-      {
-        stroke: INK,
-        font: FONT,
-        labelFont: LABEL_FONT,
-        label: "Seconds from arrival to answer",
-        labelSize: 22,
-        grid: { show: false },
-        ticks: { stroke: GRID },
+      categoryAxis("Seconds from arrival to answer", {
         splits: (u) => Array.from({ length: buckets(u) }, (_, index) => index),
         values: (_u, splits) => splits.map((index) => context.label(index)),
-      },
+      }),
       countAxis,
     ],
     series: [
