@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from opbx.cli.banner import backend_lines, display_host, realtime_lines
 from opbx.cli.common import LOGGING, Parser, configure_logging, run
 from opbx.configuration import DEFAULT_APP, ConfigError, is_loopback, parse_bool, uses_development_secret
+from opbx.heap import freeze_startup_heap
 from opbx.protocol.app import App
 from opbx.realtime.config import ServerConfig, load_config
 
@@ -82,6 +83,12 @@ def _print(lines: list[str]) -> None:
     print("\n".join(lines), flush=True)
 
 
+def _serving(lines: list[str]) -> None:
+    """Say what is served; from here on, what start-up built is out of the collector's way."""
+    freeze_startup_heap()
+    _print(lines)
+
+
 async def _run_realtime(config: ServerConfig, worker: int = 0) -> None:
     from opbx.realtime.server import RealtimeServer
 
@@ -89,9 +96,9 @@ async def _run_realtime(config: ServerConfig, worker: int = 0) -> None:
     server = RealtimeServer(config)
     await server.start()
     if worker == 0:
-        _print(realtime_lines(config, server.port, server.metrics_port, server.adapter.node_id))
+        _serving(realtime_lines(config, server.port, server.metrics_port, server.adapter.node_id))
     else:
-        _print(
+        _serving(
             [
                 f"  worker {worker} (pid {os.getpid()}) on port {server.port}, metrics {server.metrics_port}, "
                 f"node id {server.adapter.node_id}"
@@ -136,7 +143,7 @@ async def _run_api(settings: BackendSettings) -> None:
     except BaseException:
         await backend.stop()
         raise
-    _print(backend_lines(settings, http.port))
+    _serving(backend_lines(settings, http.port))
     await _until(stopping)
     started = time.monotonic()
     await http.stop()
@@ -188,7 +195,7 @@ async def _run_serve(config: ServerConfig, settings: BackendSettings, *, demo: b
             lines.append(f"  simulated calls: about {calls_per_minute:g} a minute")
     else:
         lines += ["", f"Dashboard: {api_url}/"]
-    _print(lines)
+    _serving(lines)
     await _until(stopping)
     if simulator is not None and simulation is not None:
         simulation.cancel()
