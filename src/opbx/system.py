@@ -96,7 +96,7 @@ async def start_backend(
     await database.migrate()
     broadcaster = broadcaster or make_broadcaster(settings, realtime)
     relay = OutboxRelay(database, broadcaster, clock=clock)
-    service = CallService(database, clock=clock, on_commit=relay.wake)
+    service = CallService(database, clock=clock, on_commit=relay.committed)
     context = ApiContext(
         database=database,
         service=service,

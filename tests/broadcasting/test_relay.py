@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from opbx.broadcasting.base import BATCH_LIMIT
-from opbx.broadcasting.relay import SYNC_EVENT, SYNC_INTERVAL, Backlog, OutboxRelay, backoff
+from opbx.broadcasting.relay import READ_EVERY, SYNC_EVENT, SYNC_INTERVAL, Backlog, OutboxRelay, backoff
 from opbx.db.engine import Database
 from opbx.telephony.ingest import WebhookKind, sign_body
 from opbx.telephony.service import CallService
@@ -31,11 +31,19 @@ async def life(service: CallService, secret: str, call_id: str, did: str) -> Non
     await post(service, secret, WebhookKind.CALL_STATUS, callIds=[call_id], status="completed")
 
 
-def rig(database: Database) -> tuple[ManualClock, RecordingBroadcaster, OutboxRelay, CallService]:
-    """A clock, a fake realtime server, the relay to it and the service feeding the outbox."""
+def rig(
+    database: Database, *, handing: bool = False
+) -> tuple[ManualClock, RecordingBroadcaster, OutboxRelay, CallService]:
+    """A clock, a fake realtime server, the relay to it and the service feeding the outbox.
+
+    ``handing``: the service hands the relay what it commits, as in a running system; without,
+    the relay learns of events only by reading the outbox, as of those another process commits.
+    """
     clock = ManualClock(wall=T0 + 60)
     broadcaster = RecordingBroadcaster()
-    return clock, broadcaster, OutboxRelay(database, broadcaster, clock=clock), CallService(database, clock=clock)
+    relay = OutboxRelay(database, broadcaster, clock=clock)
+    service = CallService(database, clock=clock, on_commit=relay.committed if handing else None)
+    return clock, broadcaster, relay, service
 
 
 def test_backoff_doubles_to_a_ceiling() -> None:
@@ -171,3 +179,75 @@ async def test_every_organization_hears_its_latest_committed_seq(database: Datab
     assert [payload["seq"] for _, event, payload in broadcaster.sent if event != SYNC_EVENT] == [1, 2, 3, 4]
     broadcaster.down_for = {f"presence-org.{world.globex.id}"}
     assert await relay.send_sync() == 1  # one organization's failure does not stop the others'
+
+
+def sent_calls(broadcaster: RecordingBroadcaster) -> list[tuple[str, str]]:
+    return [(payload["call_id"], event) for _, event, payload in broadcaster.sent if event != SYNC_EVENT]
+
+
+async def test_handed_events_in_seq_order_are_sent_without_reading_the_outbox(database: Database, world: World) -> None:
+    _clock, broadcaster, relay, service = rig(database, handing=True)
+    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="h1", to=world.acme.did_numbers[0])
+    assert await relay.send_due() == 1
+    assert relay.outbox_reads == 1  # the first of an organization: only the outbox says nothing comes before it
+
+    await life(service, world.acme.secret, "h2", world.acme.did_numbers[0])
+    assert await relay.send_due() == 3
+    assert relay.outbox_reads == 1  # seq 2, 3, 4 follow the 1 sent: nothing can be missing
+    assert sent_calls(broadcaster) == [
+        ("h1", "call.initiated"),
+        ("h2", "call.initiated"),
+        ("h2", "call.answered"),
+        ("h2", "call.ended"),
+    ]
+    assert await relay.pending() == 0  # marked sent all the same
+
+
+async def test_an_event_committed_elsewhere_is_read_before_a_handed_one_after_it(
+    database: Database, world: World
+) -> None:
+    clock, broadcaster, relay, service = rig(database, handing=True)
+    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="e1", to=world.acme.did_numbers[0])
+    await relay.send_due()
+    elsewhere = CallService(database, clock=clock)  # another API process: its commits are not handed here
+    await post(elsewhere, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="e2", to=world.acme.did_numbers[0])
+    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="e3", to=world.acme.did_numbers[0])
+
+    assert await relay.send_due() == 2
+    assert relay.outbox_reads == 2  # e3's seq 3 is not the 2 expected: read, and e2 goes first
+    assert [call for call, _ in sent_calls(broadcaster)] == ["e1", "e2", "e3"]
+    assert await relay.send_due() == 0  # e3, handed and read, goes once
+
+
+async def test_the_outbox_is_read_at_least_every_read_every_seconds(database: Database, world: World) -> None:
+    """However many events are handed over, what other processes commit is found within a second."""
+    clock, broadcaster, relay, service = rig(database, handing=True)
+    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="r1", to=world.acme.did_numbers[0])
+    await relay.send_due()
+    elsewhere = CallService(database, clock=clock)
+    await post(elsewhere, world.globex.secret, WebhookKind.CALL_INITIATED, call_id="g1", to=world.globex.did_numbers[0])
+    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="r2", to=world.acme.did_numbers[0])
+    assert await relay.send_due() == 1  # r2 follows r1; Globex's event is not known yet
+    clock.advance(READ_EVERY)
+    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="r3", to=world.acme.did_numbers[0])
+    assert await relay.send_due() == 2
+    assert relay.outbox_reads == 2
+    assert [call for call, _ in sent_calls(broadcaster)] == ["r1", "r2", "g1", "r3"]
+
+
+async def test_a_handed_event_that_fails_waits_in_the_outbox_and_its_followers_wait_behind_it(
+    database: Database, world: World
+) -> None:
+    clock, broadcaster, relay, service = rig(database, handing=True)
+    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="f1", to=world.acme.did_numbers[0])
+    await relay.send_due()
+    broadcaster.down_for = {f"presence-org.{world.acme.id}"}
+    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="f2", to=world.acme.did_numbers[0])
+    assert await relay.send_due() == 0
+    broadcaster.down_for = set()
+    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="f3", to=world.acme.did_numbers[0])
+    assert await relay.send_due() == 0  # f3 is handed, but f2 comes first and is backing off
+    clock.advance(backoff(1).total_seconds())
+    assert await relay.send_due() == 2
+    assert [call for call, _ in sent_calls(broadcaster)] == ["f1", "f2", "f3"]
+    assert await relay.pending() == 0

@@ -12,6 +12,15 @@ organization's delivery stalls the relay says so once, and once more when it rec
 the lag. On PostgreSQL, several API processes may run a relay: only the holder of an
 advisory lock sends, the others stand by.
 
+The relay learns of an event the moment its webhook commits: the service hands it the
+committed rows (:meth:`OutboxRelay.committed`). An organization's ``seq`` numbers have no
+gaps, so when a handed event's ``seq`` is the one after the last the relay sent for that
+organization, nothing of that organization can be waiting before it, and it is sent
+without reading the outbox back. Any other case (a gap, an organization the relay has not
+seen since it started, one whose delivery is failing) is settled by reading the outbox, as
+is every round at least once every :data:`READ_EVERY` seconds, which finds what other
+processes committed.
+
 Every :data:`SYNC_INTERVAL` seconds the relay also publishes ``sync`` on each organization's
 presence channel: ``{seq, interval, server_time}``, ``seq`` being the organization's latest
 committed event. A page that has applied less re-reads its snapshot; a page that hears no
@@ -39,14 +48,18 @@ from opbx.db.engine import Database
 from opbx.db.models import Base, Organization, OutboxEvent
 from opbx.telephony.events import iso8601, organization_channel
 
-__all__ = ["SYNC_EVENT", "SYNC_INTERVAL", "Backlog", "OutboxRelay", "Pending", "backoff"]
+__all__ = ["READ_EVERY", "SYNC_EVENT", "SYNC_INTERVAL", "Backlog", "OutboxRelay", "Pending", "backoff"]
 
 log = logging.getLogger("opbx.broadcast")
 
 _LEADER_LOCK = 7_304_122_001
 """PostgreSQL advisory lock key held by the one relay that sends."""
 _IDLE_POLL = 1.0
+READ_EVERY = 1.0
+"""Seconds at most between two reads of the outbox, however many events are handed over."""
 _BATCH = 200
+_HANDED_LIMIT = 10_000
+"""Handed events kept for the next round; beyond, they are dropped and the outbox read finds them."""
 _BACKLOG_EVERY = 2.0
 """Seconds between two measures of the backlog the metrics show."""
 SYNC_EVENT = "sync"
@@ -81,6 +94,7 @@ class Pending:
     id: int
     event_id: str
     organization_id: int
+    seq: int
     call_id: str
     name: str
     channels: list[str]
@@ -129,10 +143,60 @@ class OutboxRelay:
         """Wall-clock seconds of the rounds that sent events (read, send, mark sent), for the metrics."""
         self._backlog_at = float("-inf")
         self._synced_at = float("-inf")
+        self._read_at = float("-inf")
+        self._handed: list[Pending] = []
+        self._next_seq: dict[int, int] = {}
+        """Per organization, the ``seq`` of its next event, where every one before it is known sent."""
+        self.outbox_reads = 0
+        """Rounds that read the outbox (the others sent what was handed to them)."""
 
     def wake(self) -> None:
         """New events were committed: send them now rather than at the next poll."""
         self._wakeup.set()
+
+    def committed(self, events: list[Pending]) -> None:
+        """A webhook committed these outbox rows: send them now, without reading them back if in order."""
+        if len(self._handed) + len(events) > _HANDED_LIMIT:
+            self._handed.clear()  # safe: a later event's seq shows the gap, and the read finds them
+        else:
+            self._handed.extend(events)
+        self._wakeup.set()
+
+    def _in_order(self, handed: list[Pending]) -> list[Pending] | None:
+        """The handed events to send without reading the outbox, or None when only a read can tell.
+
+        An event whose ``seq`` is below the organization's next was already sent by a round
+        that read it; one above it means another event comes first, unknown here.
+        """
+        if not handed or self._clock.monotonic() - self._read_at >= READ_EVERY:
+            return None
+        expected = dict(self._next_seq)
+        due = []
+        for event in sorted(handed, key=lambda event: event.id):
+            following = expected.get(event.organization_id)
+            if following is None or event.seq > following:
+                return None
+            if event.seq == following:
+                due.append(event)
+                expected[event.organization_id] = following + 1
+        return due
+
+    def _learn(self, pending: list[Pending], sent: list[Pending], waiting: set[int], *, complete: bool) -> None:
+        """What a round tells of each organization's next ``seq``.
+
+        ``complete``: ``pending`` is every event not yet sent (a read that was not cut short),
+        so an organization with none left waiting is known up to its last event sent.
+        """
+        if complete:
+            organizations = {event.organization_id for event in pending}
+            for organization_id in organizations:
+                self._next_seq.pop(organization_id, None)
+        elif len(pending) >= _BATCH:
+            self._next_seq.clear()
+        for event in sent:
+            self._next_seq[event.organization_id] = max(self._next_seq.get(event.organization_id, 0), event.seq + 1)
+        for organization_id in waiting:
+            self._next_seq.pop(organization_id, None)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock.time(), UTC)
@@ -146,7 +210,14 @@ class OutboxRelay:
         """
         started = time.perf_counter()
         now = self._now()
-        pending = await self._database.read(_read_pending)
+        handed, self._handed = self._handed, []
+        in_order = self._in_order(handed)
+        if in_order is None:
+            self._read_at = self._clock.monotonic()
+            self.outbox_reads += 1
+            pending = await self._database.read(_read_pending)
+        else:
+            pending = in_order
         waiting: set[int] = set()
         sent: list[Pending] = []
         batch: list[Pending] = []
@@ -166,6 +237,7 @@ class OutboxRelay:
             room -= len(event.channels)
         if batch:
             await self._send(batch, waiting, sent, now)
+        self._learn(pending, sent, waiting, complete=in_order is None and len(pending) < _BATCH)
         await self._mark_sent(sent)
         if sent:
             self.sent_events += len(sent)
@@ -345,8 +417,10 @@ class OutboxRelay:
             got = (await connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _LEADER_LOCK})).scalar()
             if not got:
                 await connection.close()
+                self._handed.clear()  # the leader, in another process, reads them
                 return False
             self._leader = connection
+            self._next_seq.clear()  # what the previous leader sent is not known here
         return True
 
     async def _run(self) -> None:
@@ -360,6 +434,7 @@ class OutboxRelay:
                 raise
             except Exception:
                 log.exception("outbox relay round failed")
+                self._next_seq.clear()  # which events went out is not known: read before sending more
                 if self._leader is not None:
                     with contextlib.suppress(Exception):
                         await self._leader.close()

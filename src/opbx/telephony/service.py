@@ -3,8 +3,9 @@
 ``ingest → state machine → store → outbox``: the webhook is verified, parsed into a
 :class:`~opbx.telephony.ingest.ProviderReport`, applied to the call along the transition
 table, and every resulting event is written to the outbox in the same transaction as
-the state it announces. The relay (:mod:`opbx.broadcasting.relay`) sends them later, in
-order, and retries; so no event is lost when the realtime server is down or slow.
+the state it announces. The relay (:mod:`opbx.broadcasting.relay`) is handed them once
+committed and sends them in order, retrying; so no event is lost when the realtime server
+is down or slow.
 
 Providers retry and reorder, so:
 
@@ -26,10 +27,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from opbx.broadcasting.relay import Pending
 from opbx.clock import Clock, SystemClock
 from opbx.db.engine import Database
 from opbx.parsing import parse_record_id
@@ -93,17 +96,24 @@ class WebhookResult:
     status: str
     events: tuple[str, ...] = ()
     reason: str | None = None
+    outbox: tuple[Pending, ...] = field(default=(), repr=False, compare=False)
+    """The outbox rows the webhook committed, for the relay."""
 
 
 class CallService:
     """Applies provider webhooks to the call log."""
 
     def __init__(
-        self, database: Database, *, clock: Clock | None = None, on_commit: Callable[[], None] | None = None
+        self,
+        database: Database,
+        *,
+        clock: Clock | None = None,
+        on_commit: Callable[[list[Pending]], None] | None = None,
     ) -> None:
+        """``on_commit`` is handed the outbox rows of each webhook that wrote some, once committed."""
         self._database = database
         self._clock = clock or SystemClock()
-        self._on_commit = on_commit or (lambda: None)
+        self._on_commit = on_commit or (lambda events: None)
         self.times = PhaseTimes()
         """Where applying webhooks spent its time (:mod:`opbx.telephony.timing`), for the metrics."""
 
@@ -161,8 +171,8 @@ class CallService:
                     raise
                 log.info("retrying webhook after %s", type(exc).__name__)
                 continue
-            if result.events:
-                self._on_commit()
+            if result.outbox:
+                self._on_commit(list(result.outbox))
             if log.isEnabledFor(logging.INFO):
                 log.info(
                     "webhook %s for call %s: %s (%s)%s",
@@ -221,7 +231,7 @@ class CallService:
             store.save_call(call)
         store.add_record(call, change.report.kind, change.digest, change.report.raw or {}, now)
         first_seq = store.next_seq(call.organization_id, len(events)) - len(events) + 1 if events else 0
-        rows = []
+        rows: list[dict[str, Any]] = []
         for seq, event in enumerate(events, start=first_seq):
             channels = [organization_channel(call.organization_id)]
             if not isinstance(event, CallInitiated) and call.extension_id is not None:
@@ -240,8 +250,10 @@ class CallService:
                     "next_attempt_at": now,
                 }
             )
-        store.add_outbox(rows)
-        return WebhookResult(outcome, call.call_id, call.status, tuple(event.name for event in events), reason)
+        ids = store.add_outbox(rows)
+        outbox = tuple(Pending(id=row_id, **row) for row_id, row in zip(ids, rows, strict=True))
+        names = tuple(event.name for event in events)
+        return WebhookResult(outcome, call.call_id, call.status, names, reason, outbox)
 
     @staticmethod
     def _create(store: CallStore, organization_id: int, report: ProviderReport, now: datetime) -> Call:

@@ -92,8 +92,8 @@ class CallStore(Protocol):
 
     def add_record(self, call: Call, kind: str, digest: str, body: dict[str, Any], now: datetime) -> None: ...
 
-    def add_outbox(self, events: list[dict[str, Any]]) -> None:
-        """Insert ``outbox_events`` rows (column name to value)."""
+    def add_outbox(self, events: list[dict[str, Any]]) -> list[int]:
+        """Insert ``outbox_events`` rows (column name to value); return their ids, in order."""
         ...
 
     def next_seq(self, organization_id: int, count: int) -> int:
@@ -132,7 +132,8 @@ _EXTENSION_BY_NUMBER = _EXTENSION.where(
 _INSERT_CALL = insert(_calls).returning(_calls.c.id)
 _UPDATE_CALL = update(_calls).where(_calls.c.id == bindparam("row_id"))
 _INSERT_RECORD = insert(_records)
-_INSERT_OUTBOX = insert(_tables[OutboxEvent.__tablename__])
+_outbox = _tables[OutboxEvent.__tablename__]
+_INSERT_OUTBOX = insert(_outbox).returning(_outbox.c.id, sort_by_parameter_order=True)
 # The row lock this update takes is held until commit, so an organization's numbers are
 # handed out in commit order (SQLite serializes its writers anyway).
 _NEXT_SEQ = (
@@ -189,9 +190,10 @@ class SqlCallStore:
         values = {"call_log_id": call.id, "kind": kind, "digest": digest, "body": body, "received_at": now}
         self._connection.execute(_INSERT_RECORD, values)
 
-    def add_outbox(self, events: list[dict[str, Any]]) -> None:
-        if events:
-            self._connection.execute(_INSERT_OUTBOX, events)
+    def add_outbox(self, events: list[dict[str, Any]]) -> list[int]:
+        if not events:
+            return []
+        return list(self._connection.execute(_INSERT_OUTBOX, events).scalars())
 
     def next_seq(self, organization_id: int, count: int) -> int:
         last: int = self._connection.execute(
