@@ -8,10 +8,11 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Engine
 
 from opbx.db.engine import Database
-from opbx.db.models import CallLog, OutboxEvent, ProviderRecord
+from opbx.db.models import CallLog, Organization, OutboxEvent, ProviderRecord
 from opbx.telephony.ingest import InvalidWebhook, WebhookKind, sign_body
 from opbx.telephony.service import CallService, Outcome, UnknownDid, WebhookForbidden, WebhookUnauthorized
 from tests.helpers.clock import ManualClock
@@ -358,3 +359,58 @@ async def test_a_pooled_connection_the_server_cut_does_not_fail_a_webhook(
     await asyncio.sleep(1.2)  # idle past the ping threshold: this time the check-out's ping finds it dead
     assert (await acme.initiated("after-idling", did)).outcome is Outcome.APPLIED
     assert {event.call_id for event in await outbox(database)} == {"before", "just-after-the-cut", "after-idling"}
+
+
+async def rotate_elsewhere(database: Database, organization_id: int, secret: str) -> None:
+    """The secret changed by another process: this service's memory of it is not told."""
+    async with database.session() as session, session.begin():
+        await session.execute(
+            update(Organization).where(Organization.id == organization_id).values(webhook_secret=secret)
+        )
+
+
+async def test_a_secret_rotated_elsewhere_refuses_the_old_one_at_once_on_every_path(
+    database: Database, world: World, service: CallService, acme: Provider
+) -> None:
+    did = world.acme.did_numbers[0]
+    await acme.initiated("known", did)  # the service now remembers Acme's secret
+    await rotate_elsewhere(database, world.acme.id, "the-new-secret")
+
+    with pytest.raises(WebhookUnauthorized):  # a new call: the seq's statement finds the secret changed
+        await acme.initiated("after-rotation", did)
+    with pytest.raises(WebhookUnauthorized):  # a duplicate takes no seq: confirmed by a read of its own
+        await acme.initiated("known", did)
+    await rotate_elsewhere(database, world.acme.id, world.acme.secret)
+    await acme.initiated("remembered-again", did)
+    await rotate_elsewhere(database, world.acme.id, "the-new-secret")
+    with pytest.raises(WebhookUnauthorized):  # a refusal is not told to the holder of a rotated secret
+        await acme.initiated("to-nowhere", "+19999999999")
+    with pytest.raises(WebhookUnauthorized):
+        await acme.status("known", "teleported")
+
+    rotated = Provider(service, "the-new-secret")
+    assert (await rotated.initiated("with-the-new-secret", did)).outcome is Outcome.APPLIED
+    assert [event.call_id for event in await outbox(database)] == ["known", "remembered-again", "with-the-new-secret"]
+
+
+def statements_reading_secrets(database: Database) -> list[str]:
+    """Every statement that reads webhook secrets from now on, on the engine that runs webhooks."""
+    writer = getattr(database, "_writer", None)
+    engine: Engine = writer.engine if writer is not None else database.engine.sync_engine
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "webhook_secret" in statement and statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    return seen
+
+
+async def test_a_remembered_secret_is_not_read_again(database: Database, world: World, acme: Provider) -> None:
+    reads = statements_reading_secrets(database)
+    did = world.acme.did_numbers[0]
+    await acme.initiated("first", did)
+    await acme.status("first", "answered")
+    await acme.initiated("second", did)
+    assert len(reads) == 1  # the first webhook's; the others were confirmed by the statement taking their seq

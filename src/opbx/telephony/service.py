@@ -46,9 +46,9 @@ from opbx.telephony.events import (
     extension_channel,
     organization_channel,
 )
-from opbx.telephony.ingest import ProviderReport, WebhookKind, parse_webhook, verify_signature
+from opbx.telephony.ingest import InvalidWebhook, ProviderReport, WebhookKind, parse_webhook, verify_signature
 from opbx.telephony.states import TERMINAL, CallState, IllegalTransition, is_stale, path_to
-from opbx.telephony.store import Call, CallStore, ExtensionRow, SqlCallStore
+from opbx.telephony.store import Call, CallStore, ExtensionRow, SecretChanged, SqlCallStore
 from opbx.telephony.timing import PhaseTimes
 
 __all__ = ["CallService", "Outcome", "UnknownDid", "WebhookForbidden", "WebhookResult", "WebhookUnauthorized"]
@@ -114,6 +114,8 @@ class CallService:
         self._database = database
         self._clock = clock or SystemClock()
         self._on_commit = on_commit or (lambda events: None)
+        self._secrets: dict[int, str] = {}
+        """Webhook secrets by organization, as last read: tried first, confirmed by each transaction."""
         self.times = PhaseTimes()
         """Where applying webhooks spent its time (:mod:`opbx.telephony.timing`), for the metrics."""
 
@@ -135,8 +137,10 @@ class CallService:
     ) -> WebhookResult:
         """Verify, parse and apply one webhook. Raises the errors above and InvalidWebhook.
 
-        All of it is one transaction (:meth:`Database.write`): the signature is checked
-        against the secrets as they are in it, so a rotated secret counts at once.
+        All of it is one transaction (:meth:`Database.write`). The signature is checked
+        against the secrets as last read, and the one that matched is confirmed in that
+        transaction (by the statement that takes the ``seq``, else by a read of its own), so
+        a rotated secret counts at once, in every process.
         """
         digest = hashlib.sha256(kind.encode() + b"\n" + body).hexdigest()
         times = self.times
@@ -147,22 +151,34 @@ class CallService:
             began = time.perf_counter()
             times.add("begin", began - handed_over)
             store = SqlCallStore(connection)
-            secrets = store.secrets(hinted)
-            checking = time.perf_counter()
-            organization_id = _signed_by(secrets, body, signature)  # nothing is parsed before this
-            parsing = time.perf_counter()
-            report = parse_webhook(kind, body, self.now())
-            parsed = time.perf_counter()
-            result = self._apply(store, organization_id, report, digest)
-            times.add("signature", parsing - checking)
+            organization_id, secret, confirmed = self._verify(store, hinted, body, signature)
+            parsing = time.perf_counter()  # nothing is parsed before the signature is checked
+            try:
+                report = parse_webhook(kind, body, self.now())
+                parsed = time.perf_counter()
+                result = self._apply(store, organization_id, report, digest, secret)
+                if not (confirmed or result.outbox):  # taking a seq confirms the secret; nothing else did
+                    store.confirm_secret(organization_id, secret)
+            except SecretChanged:
+                self._secrets.pop(organization_id, None)
+                raise
+            except (InvalidWebhook, WebhookForbidden, UnknownDid):
+                if not confirmed:  # a refusal is the signer's to hear only if the secret still is theirs
+                    self._confirm_or_forget(store, organization_id, secret)
+                raise
+            times.add("signature", parsing - began)
             times.add("parsing", parsed - parsing)
-            times.add("statements", time.perf_counter() - parsed + checking - began)
+            times.add("statements", time.perf_counter() - parsed)
             return result
 
         for attempt in range(1, _ATTEMPTS + 1):
             handed_over = time.perf_counter()
             try:
                 result = await self._database.write(unit, committed=lambda seconds: times.add("commit", seconds))
+            except SecretChanged:
+                if attempt == _ATTEMPTS:
+                    raise WebhookUnauthorized("the webhook secret keeps changing") from None
+                continue  # verified against a secret rotated since it was read: read it again
             except DBAPIError as exc:
                 # Two webhooks for one new call raced to create it, the database asked us to
                 # retry, or a pooled connection turned out dead: run the whole unit again.
@@ -185,7 +201,44 @@ class CallService:
             return result
         raise AssertionError("unreachable")
 
-    def _apply(self, store: CallStore, organization_id: int, report: ProviderReport, digest: str) -> WebhookResult:
+    def _verify(
+        self, store: CallStore, hinted: int | None, body: bytes, signature: str | None
+    ) -> tuple[int, str, bool]:
+        """The organization whose secret signed ``body``, that secret, and whether this transaction read it.
+
+        The secrets as last read are tried first; only when none matches are they read again
+        (a new organization, a rotated secret). One tried from memory is confirmed later in
+        the same transaction, so a rotation elsewhere still counts at once.
+        """
+        known = self._secrets
+        if hinted is None:
+            remembered = list(known.items())
+        elif hinted in known:
+            remembered = [(hinted, known[hinted])]
+        else:
+            remembered = []
+        for organization_id, secret in remembered:
+            if verify_signature(secret, body, signature):
+                return organization_id, secret, False
+        read = store.secrets(hinted)
+        if hinted is None:
+            known.clear()  # organizations deleted since are forgotten too
+        known.update(read)
+        for organization_id, secret in read:
+            if verify_signature(secret, body, signature):
+                return organization_id, secret, True
+        raise WebhookUnauthorized("missing or invalid X-Cloudonix-Signature")
+
+    def _confirm_or_forget(self, store: CallStore, organization_id: int, secret: str) -> None:
+        try:
+            store.confirm_secret(organization_id, secret)
+        except SecretChanged:
+            self._secrets.pop(organization_id, None)
+            raise
+
+    def _apply(
+        self, store: CallStore, organization_id: int, report: ProviderReport, digest: str, secret: str
+    ) -> WebhookResult:
         call = store.call_for_update(report.call_id)
         # Whose call it is comes first: another organization learns nothing, not even "duplicate".
         if call is not None and call.organization_id != organization_id:
@@ -203,25 +256,27 @@ class CallService:
         if current in TERMINAL:
             if report.state is not current:  # a contradiction changes nothing the final state recorded
                 reason = f"{current} is final; a report of {report.state} changes nothing"
-                return self._result(store, change, Outcome.IGNORED, reason)
+                return self._result(store, change, secret, Outcome.IGNORED, reason)
             filled = _fill_in(call, report)
             call.updated_at = now
             reason = f"{current} is final" + (f"; filled in {', '.join(filled)}" if filled else "")
-            return self._result(store, change, Outcome.IGNORED, reason)
+            return self._result(store, change, secret, Outcome.IGNORED, reason)
         if is_stale(current, report.state):
             if change.before is None:
-                return self._result(store, change, Outcome.APPLIED, None)
-            return self._result(store, change, Outcome.IGNORED, f"{report.state} is behind {current}")
+                return self._result(store, change, secret, Outcome.APPLIED, None)
+            return self._result(store, change, secret, Outcome.IGNORED, f"{report.state} is behind {current}")
         try:
             path = path_to(current, report.state)
         except IllegalTransition as exc:
             log.warning("ignoring contradictory report for call %s: %s", call.call_id, exc)
-            return self._result(store, change, Outcome.IGNORED, str(exc))
+            return self._result(store, change, secret, Outcome.IGNORED, str(exc))
         for state in path:
             change.events.append(self._enter(store, call, state, report, now))
-        return self._result(store, change, Outcome.APPLIED, None)
+        return self._result(store, change, secret, Outcome.APPLIED, None)
 
-    def _result(self, store: CallStore, change: _Change, outcome: Outcome, reason: str | None) -> WebhookResult:
+    def _result(
+        self, store: CallStore, change: _Change, secret: str, outcome: Outcome, reason: str | None
+    ) -> WebhookResult:
         """Write what the report changed: the call, its provider record, the events in the outbox."""
         call, events, now = change.call, change.events, change.now
         assert call is not None
@@ -230,7 +285,7 @@ class CallService:
         elif call != change.before:
             store.save_call(call)
         store.add_record(call, change.report.kind, change.digest, change.report.raw or {}, now)
-        first_seq = store.next_seq(call.organization_id, len(events)) - len(events) + 1 if events else 0
+        first_seq = store.next_seq(call.organization_id, len(events), secret) - len(events) + 1 if events else 0
         rows: list[dict[str, Any]] = []
         for seq, event in enumerate(events, start=first_seq):
             channels = [organization_channel(call.organization_id)]
@@ -327,14 +382,6 @@ class CallService:
             did_id=call.did_id,
             initiated_at=call.initiated_at,
         )
-
-
-def _signed_by(secrets: list[tuple[int, str]], body: bytes, signature: str | None) -> int:
-    """The organization whose secret signed ``body``."""
-    for organization_id, secret in secrets:
-        if verify_signature(secret, body, signature):
-            return organization_id
-    raise WebhookUnauthorized("missing or invalid X-Cloudonix-Signature")
 
 
 def _answered_by(extension: ExtensionRow | None) -> AnsweredBy | None:

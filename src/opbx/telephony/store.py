@@ -23,7 +23,11 @@ from sqlalchemy.engine import Connection
 
 from opbx.db.models import Base, CallLog, Did, Extension, Organization, OutboxEvent, ProviderRecord, User
 
-__all__ = ["Call", "CallStore", "DidRow", "ExtensionRow", "SqlCallStore"]
+__all__ = ["Call", "CallStore", "DidRow", "ExtensionRow", "SecretChanged", "SqlCallStore"]
+
+
+class SecretChanged(Exception):
+    """The organization's webhook secret is no longer the one the webhook was verified with."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -74,6 +78,10 @@ class CallStore(Protocol):
         """``(id, webhook secret)`` of that organization, or of all when None."""
         ...
 
+    def confirm_secret(self, organization_id: int, secret: str) -> None:
+        """Raise :class:`SecretChanged` unless ``secret`` is still the organization's."""
+        ...
+
     def already_received(self, digest: str) -> bool: ...
 
     def call_for_update(self, call_id: str) -> Call | None: ...
@@ -96,8 +104,11 @@ class CallStore(Protocol):
         """Insert ``outbox_events`` rows (column name to value); return their ids, in order."""
         ...
 
-    def next_seq(self, organization_id: int, count: int) -> int:
-        """Reserve ``count`` sequence numbers of the organization's events; return the last."""
+    def next_seq(self, organization_id: int, count: int, secret: str) -> int:
+        """Reserve ``count`` sequence numbers of the organization's events; return the last.
+
+        Confirms ``secret`` on the way, as :meth:`confirm_secret` does (same statement).
+        """
         ...
 
 
@@ -113,6 +124,9 @@ _CHANGEABLE = tuple(name for name in _CALL_COLUMNS if name not in ("id", "call_i
 
 _SECRETS = select(_organizations.c.id, _organizations.c.webhook_secret)
 _SECRET_OF = _SECRETS.where(_organizations.c.id == bindparam("organization_id"))
+_SECRET_IS = select(_organizations.c.id).where(
+    _organizations.c.id == bindparam("organization_id"), _organizations.c.webhook_secret == bindparam("secret")
+)
 _RECEIVED = select(_records.c.id).where(_records.c.digest == bindparam("digest"))
 _CALL = (
     select(*(_calls.c[name] for name in _CALL_COLUMNS))
@@ -138,7 +152,7 @@ _INSERT_OUTBOX = insert(_outbox).returning(_outbox.c.id, sort_by_parameter_order
 # handed out in commit order (SQLite serializes its writers anyway).
 _NEXT_SEQ = (
     update(_organizations)
-    .where(_organizations.c.id == bindparam("organization_id"))
+    .where(_organizations.c.id == bindparam("organization_id"), _organizations.c.webhook_secret == bindparam("secret"))
     .values(event_seq=_organizations.c.event_seq + bindparam("count"))
     .returning(_organizations.c.event_seq)
 )
@@ -156,6 +170,11 @@ class SqlCallStore:
         else:
             rows = self._connection.execute(_SECRET_OF, {"organization_id": organization_id})
         return [(row[0], row[1]) for row in rows]
+
+    def confirm_secret(self, organization_id: int, secret: str) -> None:
+        parameters = {"organization_id": organization_id, "secret": secret}
+        if self._connection.execute(_SECRET_IS, parameters).first() is None:
+            raise SecretChanged(organization_id)
 
     def already_received(self, digest: str) -> bool:
         return self._connection.execute(_RECEIVED, {"digest": digest}).first() is not None
@@ -195,10 +214,11 @@ class SqlCallStore:
             return []
         return list(self._connection.execute(_INSERT_OUTBOX, events).scalars())
 
-    def next_seq(self, organization_id: int, count: int) -> int:
-        last: int = self._connection.execute(
-            _NEXT_SEQ, {"organization_id": organization_id, "count": count}
-        ).scalar_one()
+    def next_seq(self, organization_id: int, count: int, secret: str) -> int:
+        parameters = {"organization_id": organization_id, "count": count, "secret": secret}
+        last: int | None = self._connection.execute(_NEXT_SEQ, parameters).scalar()
+        if last is None:
+            raise SecretChanged(organization_id)
         return last
 
 
