@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -48,7 +48,7 @@ from opbx.telephony.events import (
 )
 from opbx.telephony.ingest import InvalidWebhook, ProviderReport, WebhookKind, parse_webhook, verify_signature
 from opbx.telephony.states import TERMINAL, CallState, IllegalTransition, is_stale, path_to
-from opbx.telephony.store import Call, CallStore, ExtensionRow, SecretChanged, SqlCallStore
+from opbx.telephony.store import Call, CallChange, CallStore, ExtensionRow, SecretChanged, SqlCallStore
 from opbx.telephony.timing import PhaseTimes
 
 __all__ = ["CallService", "Outcome", "UnknownDid", "WebhookForbidden", "WebhookResult", "WebhookUnauthorized"]
@@ -239,13 +239,13 @@ class CallService:
     def _apply(
         self, store: CallStore, organization_id: int, report: ProviderReport, digest: str, secret: str
     ) -> WebhookResult:
-        call = store.call_for_update(report.call_id)
+        call, received = store.call_for_update(report.call_id, digest)
         # Whose call it is comes first: another organization learns nothing, not even "duplicate".
         if call is not None and call.organization_id != organization_id:
             raise WebhookForbidden(f"call {report.call_id} belongs to another organization")
         # A body already received is a duplicate; its record refers to its call, so only a call
         # that exists can have one (the digest covers the body, and so the call id).
-        if call is not None and store.already_received(digest):
+        if call is not None and received:
             return WebhookResult(Outcome.DUPLICATE, report.call_id, call.status)
         now = self.now()
         change = _Change(call, replace(call) if call is not None else None, report, digest, now)
@@ -280,11 +280,6 @@ class CallService:
         """Write what the report changed: the call, its provider record, the events in the outbox."""
         call, events, now = change.call, change.events, change.now
         assert call is not None
-        if change.before is None:
-            store.add_call(call)
-        elif call != change.before:
-            store.save_call(call)
-        store.add_record(call, change.report.kind, change.digest, change.report.raw or {}, now)
         first_seq = store.next_seq(call.organization_id, len(events), secret) - len(events) + 1 if events else 0
         rows: list[dict[str, Any]] = []
         for seq, event in enumerate(events, start=first_seq):
@@ -305,7 +300,16 @@ class CallService:
                     "next_attempt_at": now,
                 }
             )
-        ids = store.add_outbox(rows)
+        record = {
+            "kind": change.report.kind,
+            "digest": change.digest,
+            "body": change.report.raw or {},
+            "received_at": now,
+        }
+        write_call: Literal["insert", "update", "none"] = (
+            "insert" if change.before is None else "update" if call != change.before else "none"
+        )
+        ids = store.save(CallChange(call=call, write_call=write_call, record=record, outbox=rows))
         outbox = tuple(Pending(id=row_id, **row) for row_id, row in zip(ids, rows, strict=True))
         names = tuple(event.name for event in events)
         return WebhookResult(outcome, call.call_id, call.status, names, reason, outbox)

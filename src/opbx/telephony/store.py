@@ -10,20 +10,29 @@ Why Core and not the ORM: a webhook touches a handful of rows it reads once and 
 once, which is what the ORM's identity map and unit of work are not for; measured, they
 were most of a webhook's CPU (``docs/benchmarks.md``, issue 11). The statements are built
 once, here, so each execution only binds its values.
+
+On PostgreSQL, what a webhook writes (the call, its provider record, its outbox rows) is
+one statement, the later inserts as data-modifying ``WITH`` queries
+(https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING): one
+round trip where there were three or four, each a few tenths of a millisecond that the
+organization's ``seq`` row lock is held. SQLite runs them one by one, in the same
+transaction, where a statement costs no round trip.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import CTE, Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.expression import Executable
 
 from opbx.db.models import Base, CallLog, Did, Extension, Organization, OutboxEvent, ProviderRecord, User
 
-__all__ = ["Call", "CallStore", "DidRow", "ExtensionRow", "SecretChanged", "SqlCallStore"]
+__all__ = ["Call", "CallChange", "CallStore", "DidRow", "ExtensionRow", "SecretChanged", "SqlCallStore"]
 
 
 class SecretChanged(Exception):
@@ -51,6 +60,19 @@ class Call:
     duration: int | None = None
     recording_url: str | None = None
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallChange:
+    """Everything one webhook writes, in one go."""
+
+    call: Call
+    write_call: Literal["insert", "update", "none"]
+    """``insert`` a call first seen, ``update`` one changed, leave it be (``none``)."""
+    record: dict[str, Any]
+    """The ``provider_records`` row but its ``call_log_id`` (column name to value)."""
+    outbox: list[dict[str, Any]]
+    """The ``outbox_events`` rows (column name to value), their ``seq`` taken already."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +104,9 @@ class CallStore(Protocol):
         """Raise :class:`SecretChanged` unless ``secret`` is still the organization's."""
         ...
 
-    def already_received(self, digest: str) -> bool: ...
-
-    def call_for_update(self, call_id: str) -> Call | None: ...
+    def call_for_update(self, call_id: str, digest: str) -> tuple[Call | None, bool]:
+        """The call, locked until commit, and whether a body with ``digest`` was received already."""
+        ...
 
     def did_by_number(self, phone_number: str) -> DidRow | None: ...
 
@@ -92,16 +114,8 @@ class CallStore(Protocol):
 
     def extension_by_number(self, organization_id: int, number: str) -> ExtensionRow | None: ...
 
-    def add_call(self, call: Call) -> None:
-        """Insert the call and set its ``id``."""
-        ...
-
-    def save_call(self, call: Call) -> None: ...
-
-    def add_record(self, call: Call, kind: str, digest: str, body: dict[str, Any], now: datetime) -> None: ...
-
-    def add_outbox(self, events: list[dict[str, Any]]) -> list[int]:
-        """Insert ``outbox_events`` rows (column name to value); return their ids, in order."""
+    def save(self, change: CallChange) -> list[int]:
+        """Write what one webhook changed; return the ids of its outbox rows, in order."""
         ...
 
     def next_seq(self, organization_id: int, count: int, secret: str) -> int:
@@ -127,9 +141,10 @@ _SECRET_OF = _SECRETS.where(_organizations.c.id == bindparam("organization_id"))
 _SECRET_IS = select(_organizations.c.id).where(
     _organizations.c.id == bindparam("organization_id"), _organizations.c.webhook_secret == bindparam("secret")
 )
-_RECEIVED = select(_records.c.id).where(_records.c.digest == bindparam("digest"))
+# Whether the body was received already: a column of the call's row, not a round trip of its own.
+_RECEIVED = select(_records.c.id).where(_records.c.digest == bindparam("digest")).exists()
 _CALL = (
-    select(*(_calls.c[name] for name in _CALL_COLUMNS))
+    select(*(_calls.c[name] for name in _CALL_COLUMNS), _RECEIVED.label("received"))
     .where(_calls.c.call_id == bindparam("call_id"))
     .with_for_update()
 )
@@ -144,6 +159,19 @@ _EXTENSION_BY_NUMBER = _EXTENSION.where(
     _extensions.c.organization_id == bindparam("organization_id"), _extensions.c.number == bindparam("number")
 )
 _INSERT_CALL = insert(_calls).returning(_calls.c.id)
+_RECORD_COLUMNS = ("kind", "digest", "body", "received_at")
+_OUTBOX_COLUMNS = (
+    "event_id",
+    "organization_id",
+    "call_id",
+    "seq",
+    "name",
+    "channels",
+    "payload",
+    "created_at",
+    "attempts",
+    "next_attempt_at",
+)
 _UPDATE_CALL = update(_calls).where(_calls.c.id == bindparam("row_id"))
 _INSERT_RECORD = insert(_records)
 _outbox = _tables[OutboxEvent.__tablename__]
@@ -158,11 +186,45 @@ _NEXT_SEQ = (
 )
 
 
+def _bound(table: Table, name: str, key: str) -> BindParameter[Any]:
+    return bindparam(key, type_=table.c[name].type)
+
+
+def _one_statement(write_call: str, events: int) -> Executable:
+    """PostgreSQL: the call, its record and ``events`` outbox rows written by one statement.
+
+    Binds ``call_<column>`` (and ``row_id`` for an update), ``record_<column>`` and
+    ``<column>_<n>`` for the n-th outbox row. Returns the outbox rows' ``id`` and ``seq``.
+    """
+    call_values = {name: _bound(_calls, name, f"call_{name}") for name in _CALL_COLUMNS if name != "id"}
+    record = {name: _bound(_records, name, f"record_{name}") for name in _RECORD_COLUMNS}
+    ctes: list[CTE] = []
+    if write_call == "insert":
+        new_call = insert(_calls).values(call_values).returning(_calls.c.id).cte("new_call")
+        ctes.append(new_call)
+        record_insert = insert(_records).from_select(["call_log_id", *record], select(new_call.c.id, *record.values()))
+    else:
+        if write_call == "update":
+            changed = {name: call_values[name] for name in _CHANGEABLE}
+            ctes.append(update(_calls).where(_calls.c.id == bindparam("row_id")).values(changed).cte("changed_call"))
+        record_insert = insert(_records).values(call_log_id=bindparam("row_id"), **record)
+    if not events:
+        return record_insert.add_cte(*ctes) if ctes else record_insert
+    ctes.append(record_insert.cte("record"))
+    rows = [{name: _bound(_outbox, name, f"{name}_{n}") for name in _OUTBOX_COLUMNS} for n in range(events)]
+    return insert(_outbox).values(rows).returning(_outbox.c.id, _outbox.c.seq).add_cte(*ctes)
+
+
+_ONE_STATEMENT: dict[tuple[str, int], Executable] = {}
+""":func:`_one_statement` by shape, built when first needed."""
+
+
 class SqlCallStore:
     """:class:`CallStore` on one Core connection, inside its transaction."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+        self._in_one_statement = connection.dialect.name == "postgresql"
 
     def secrets(self, organization_id: int | None) -> list[tuple[int, str]]:
         if organization_id is None:
@@ -176,12 +238,12 @@ class SqlCallStore:
         if self._connection.execute(_SECRET_IS, parameters).first() is None:
             raise SecretChanged(organization_id)
 
-    def already_received(self, digest: str) -> bool:
-        return self._connection.execute(_RECEIVED, {"digest": digest}).first() is not None
-
-    def call_for_update(self, call_id: str) -> Call | None:
-        row = self._connection.execute(_CALL, {"call_id": call_id}).first()
-        return Call(**row._mapping) if row is not None else None
+    def call_for_update(self, call_id: str, digest: str) -> tuple[Call | None, bool]:
+        row = self._connection.execute(_CALL, {"call_id": call_id, "digest": digest}).first()
+        if row is None:
+            return None, False
+        *values, received = row
+        return Call(**dict(zip(_CALL_COLUMNS, values, strict=True))), bool(received)
 
     def did_by_number(self, phone_number: str) -> DidRow | None:
         row = self._connection.execute(_DID, {"phone_number": phone_number}).first()
@@ -196,23 +258,38 @@ class SqlCallStore:
         row = self._connection.execute(_EXTENSION_BY_NUMBER, parameters).first()
         return ExtensionRow(*row) if row is not None else None
 
-    def add_call(self, call: Call) -> None:
-        values = {name: getattr(call, name) for name in _CALL_COLUMNS if name != "id"}
-        call.id = self._connection.execute(_INSERT_CALL, values).scalar_one()
-
-    def save_call(self, call: Call) -> None:
-        self._connection.execute(
-            _UPDATE_CALL, {"row_id": call.id, **{name: getattr(call, name) for name in _CHANGEABLE}}
-        )
-
-    def add_record(self, call: Call, kind: str, digest: str, body: dict[str, Any], now: datetime) -> None:
-        values = {"call_log_id": call.id, "kind": kind, "digest": digest, "body": body, "received_at": now}
-        self._connection.execute(_INSERT_RECORD, values)
-
-    def add_outbox(self, events: list[dict[str, Any]]) -> list[int]:
-        if not events:
+    def save(self, change: CallChange) -> list[int]:
+        if self._in_one_statement:
+            return self._save_in_one_statement(change)
+        call = change.call
+        if change.write_call == "insert":
+            values = {name: getattr(call, name) for name in _CALL_COLUMNS if name != "id"}
+            call.id = self._connection.execute(_INSERT_CALL, values).scalar_one()
+        elif change.write_call == "update":
+            self._connection.execute(
+                _UPDATE_CALL, {"row_id": call.id, **{name: getattr(call, name) for name in _CHANGEABLE}}
+            )
+        self._connection.execute(_INSERT_RECORD, {"call_log_id": call.id, **change.record})
+        if not change.outbox:
             return []
-        return list(self._connection.execute(_INSERT_OUTBOX, events).scalars())
+        return list(self._connection.execute(_INSERT_OUTBOX, change.outbox).scalars())
+
+    def _save_in_one_statement(self, change: CallChange) -> list[int]:
+        shape = (change.write_call, len(change.outbox))
+        statement = _ONE_STATEMENT.get(shape)
+        if statement is None:
+            statement = _ONE_STATEMENT[shape] = _one_statement(*shape)
+        call = change.call
+        parameters: dict[str, Any] = {f"call_{name}": getattr(call, name) for name in _CALL_COLUMNS if name != "id"}
+        parameters["row_id"] = call.id
+        parameters.update((f"record_{name}", value) for name, value in change.record.items())
+        for n, row in enumerate(change.outbox):
+            parameters.update((f"{name}_{n}", row[name]) for name in _OUTBOX_COLUMNS)
+        if not change.outbox:
+            self._connection.execute(statement, parameters)
+            return []
+        ids = {seq: row_id for row_id, seq in self._connection.execute(statement, parameters)}
+        return [ids[row["seq"]] for row in change.outbox]
 
     def next_seq(self, organization_id: int, count: int, secret: str) -> int:
         parameters = {"organization_id": organization_id, "count": count, "secret": secret}
