@@ -21,6 +21,7 @@ Every failure raises an :class:`HttpError`, of the subclass that says what went 
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import Mapping
 from typing import cast
@@ -52,6 +53,8 @@ __all__ = [
 ]
 
 _PATH_SAFE = "/!$&'()*+,;=:@%"  # RFC 3986 pchar and "/", kept as written (with any %-escape)
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/!$&'()*+,;=:@%]*").fullmatch
+_UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*").fullmatch  # RFC 3986 section 2.3
 _METHODS_WITH_CONTENT = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -229,9 +232,9 @@ class HttpClient:
         """The request on the wire (RFC 9112 section 3, 5 and 6.2), all but its body as text."""
         if not TOKEN.fullmatch(method.encode()):
             raise ValueError(f"not a method: {method!r}")
-        target = self._prefix + quote(path, safe=_PATH_SAFE)
+        target = self._prefix + (path if _PLAIN_PATH(path) else quote(path, safe=_PATH_SAFE))
         if query:
-            target += "?" + "&".join(f"{quote(name, safe='')}={quote(value, safe='')}" for name, value in query.items())
+            target += "?" + "&".join(f"{_escaped(name)}={_escaped(value)}" for name, value in query.items())
         parts = [method, " ", target, self._after_target]
         if body or method in _METHODS_WITH_CONTENT:
             parts.append(f"Content-Length: {len(body)}\r\n")
@@ -286,3 +289,8 @@ class HttpClient:
         else:
             connection.close()
         return response
+
+
+def _escaped(text: str) -> str:
+    """``text`` percent-encoded for a query string (what :func:`quote` does, sooner when plain)."""
+    return text if _UNRESERVED(text) else quote(text, safe="")
