@@ -36,6 +36,10 @@ log = logging.getLogger("opbx.broadcasting.pusher")
 
 
 class PusherBroadcaster:
+    """Publishes over the URLs in failover order, each through a kept-alive
+    :class:`~opbx.broadcasting.http1.HttpClient`; ``timeout`` bounds one request to one URL,
+    connecting (at most 1 s) included."""
+
     name = "pusher"
 
     def __init__(
