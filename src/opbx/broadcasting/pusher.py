@@ -19,23 +19,27 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import httpx
 import orjson
 
 from opbx.broadcasting.base import Broadcast, Broadcaster, BroadcastFailed, DeliveryStats
+from opbx.broadcasting.http1 import HttpClient, HttpError, Response
 from opbx.protocol.signing import body_md5, request_signature
 
 __all__ = ["PRESENCE_TIMEOUT", "RETRY_AFTER", "PusherBroadcaster"]
 
 RETRY_AFTER = 2.0
 """Seconds a URL that failed is passed over before it is tried first again."""
-PRESENCE_TIMEOUT = httpx.Timeout(1.0)
+PRESENCE_TIMEOUT = 1.0
 """Of one URL's answer to a presence lookup (a page's request waits for it)."""
 
 log = logging.getLogger("opbx.broadcasting.pusher")
 
 
 class PusherBroadcaster:
+    """Publishes over the URLs in failover order, each through a kept-alive
+    :class:`~opbx.broadcasting.http1.HttpClient`; ``timeout`` bounds one request to one URL,
+    connecting (at most 1 s) included."""
+
     name = "pusher"
 
     def __init__(
@@ -56,8 +60,7 @@ class PusherBroadcaster:
         self._key = key
         self._secret = secret
         self._clock = clock
-        limits = httpx.Timeout(timeout, connect=min(timeout, 1.0))
-        self._clients = {url: httpx.AsyncClient(base_url=url, timeout=limits) for url in self.urls}
+        self._clients = {url: HttpClient(url, timeout=timeout, connect_timeout=1.0) for url in self.urls}
         self._passed_over_until: dict[str, float] = {}
         self.stats = DeliveryStats()
 
@@ -75,8 +78,8 @@ class PusherBroadcaster:
         return ready + [url for url in self.urls if url not in ready]
 
     async def _first_answer(
-        self, method: str, path: str, body: bytes = b"", *, per_url: httpx.Timeout | None = None, count: bool = True
-    ) -> tuple[str, httpx.Response]:
+        self, method: str, path: str, body: bytes = b"", *, per_url: float | None = None, count: bool = True
+    ) -> tuple[str, Response]:
         """Send a signed request to the URLs in failover order; the first that answers below 500, and its answer.
 
         A URL that does not answer, or answers 5xx, is passed over for :data:`RETRY_AFTER`
@@ -87,14 +90,9 @@ class PusherBroadcaster:
         for url in self._order():
             try:
                 response = await self._clients[url].request(
-                    method,
-                    path,
-                    params=self._signed(method, path, body),
-                    content=body or None,
-                    headers={"Content-Type": "application/json"} if body else None,
-                    timeout=per_url if per_url is not None else httpx.USE_CLIENT_DEFAULT,
+                    method, path, query=self._signed(method, path, body), body=body, timeout=per_url
                 )
-            except httpx.HTTPError as exc:
+            except HttpError as exc:
                 errors.append(f"{url}: {type(exc).__name__}: {exc}")
                 self._failed(url, count=count)
                 continue
@@ -139,8 +137,8 @@ class PusherBroadcaster:
         answers: dict[str, bool] = {}
         for url in self.urls:
             try:
-                response = await self._clients[url].get("/")
-            except httpx.HTTPError:
+                response = await self._clients[url].request("GET", "/")
+            except HttpError:
                 answers[url] = False
                 continue
             answers[url] = response.status_code == 200
@@ -169,7 +167,7 @@ class PusherBroadcaster:
             await client.aclose()
 
 
-def _user_ids(url: str, channel: str, response: httpx.Response) -> set[str] | None:
+def _user_ids(url: str, channel: str, response: Response) -> set[str] | None:
     """The ids of a ``{"users": [{"id": ...}]}`` answer; None (and a warning) for anything else."""
     if response.status_code != 200:
         log.warning("presence of %s refused by %s: HTTP %d", channel, url, response.status_code)
