@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import CTE, Table, bindparam, insert, select, update
+from sqlalchemy import CTE, Table, bindparam, insert, select, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.expression import Executable
@@ -211,8 +211,10 @@ def _one_statement(write_call: str, events: int) -> Executable:
     if not events:
         return record_insert.add_cte(*ctes) if ctes else record_insert
     ctes.append(record_insert.cte("record"))
-    rows = [{name: _bound(_outbox, name, f"{name}_{n}") for name in _OUTBOX_COLUMNS} for n in range(events)]
-    return insert(_outbox).values(rows).returning(_outbox.c.id, _outbox.c.seq).add_cte(*ctes)
+    # Rows as SELECTs, not a multi-row VALUES: SQLAlchemy caches the compiled form of this, not of that.
+    rows = [select(*(_bound(_outbox, name, f"{name}_{n}") for name in _OUTBOX_COLUMNS)) for n in range(events)]
+    values = rows[0] if events == 1 else union_all(*rows)
+    return insert(_outbox).from_select(_OUTBOX_COLUMNS, values).returning(_outbox.c.id, _outbox.c.seq).add_cte(*ctes)
 
 
 _ONE_STATEMENT: dict[tuple[str, int], Executable] = {}
