@@ -25,10 +25,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import CTE, Table, bindparam, insert, select, union_all, update
+from sqlalchemy import CTE, Insert, Table, bindparam, insert, select, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import BindParameter
-from sqlalchemy.sql.expression import Executable
 
 from opbx.db.models import Base, CallLog, Did, Extension, Organization, OutboxEvent, ProviderRecord, User
 
@@ -190,7 +189,7 @@ def _bound(table: Table, name: str, key: str) -> BindParameter[Any]:
     return bindparam(key, type_=table.c[name].type)
 
 
-def _one_statement(write_call: str, events: int) -> Executable:
+def _one_statement(write_call: str, events: int) -> Insert:
     """PostgreSQL: the call, its record and ``events`` outbox rows written by one statement.
 
     Binds ``call_<column>`` (and ``row_id`` for an update), ``record_<column>`` and
@@ -217,7 +216,7 @@ def _one_statement(write_call: str, events: int) -> Executable:
     return insert(_outbox).from_select(_OUTBOX_COLUMNS, values).returning(_outbox.c.id, _outbox.c.seq).add_cte(*ctes)
 
 
-_ONE_STATEMENT: dict[tuple[str, int], Executable] = {}
+_ONE_STATEMENT: dict[tuple[str, int], Insert] = {}
 """:func:`_one_statement` by shape, built when first needed."""
 
 
