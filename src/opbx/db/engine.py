@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -51,6 +52,14 @@ _READ_ONLY = "opbx_read_only"
 """The execution option that marks a reader's connection."""
 _MIGRATION_LOCK = 0x0BB8_0001
 """The PostgreSQL advisory lock key held while migrating (any constant no other code uses)."""
+
+
+def _json_text(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+_JSON: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
+"""JSON columns through orjson: a webhook writes three (its record, its event's channels and payload)."""
 
 
 def check_database_url(url: str) -> str:
@@ -141,7 +150,7 @@ class Database:
                     ) from None
         else:
             options.update(pool_size=10, max_overflow=10)
-        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        self.engine: AsyncEngine = create_async_engine(self.url, **options, **_JSON)
         self._writer: _SqliteWriter | None = None
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -279,7 +288,7 @@ class _SqliteWriter:
     """
 
     def __init__(self, path: str, *, echo: bool) -> None:
-        self.engine = create_engine(f"sqlite:///{path}", echo=echo, connect_args={"check_same_thread": False})
+        self.engine = create_engine(f"sqlite:///{path}", echo=echo, connect_args={"check_same_thread": False}, **_JSON)
         event.listen(self.engine, "connect", _sqlite_pragmas)
         event.listen(self.engine, "begin", _begin)
         self._reading = self.engine.execution_options(**{_READ_ONLY: True})
