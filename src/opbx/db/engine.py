@@ -1,9 +1,8 @@
 """Connecting to the database and migrating it.
 
 URLs: ``sqlite:///path`` (the default, ``var/opbx.sqlite3``) or ``postgresql://...``;
-the async drivers (aiosqlite, asyncpg) are filled in. SQLite connections begin their
-transactions with ``BEGIN IMMEDIATE`` so two writers wait for each other instead of
-failing with "database is locked" halfway through a read-then-write.
+the async drivers (aiosqlite, asyncpg) are filled in. SQLite's settings and its writer
+thread are in :mod:`opbx.db.sqlite`.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -21,13 +19,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from opbx.configuration import ConfigError, StartupError, mask_url
+from opbx.db.sqlite import READ_ONLY, SqliteWriter, begin, configure_connection
 
 __all__ = ["DEFAULT_DATABASE_URL", "Database", "async_url", "check_database_url"]
 
@@ -48,8 +47,6 @@ def async_url(url: str) -> str:
 
 _SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg")
 _CONNECT_TIMEOUT = 10.0
-_READ_ONLY = "opbx_read_only"
-"""The execution option that marks a reader's connection."""
 _MIGRATION_LOCK = 0x0BB8_0001
 """The PostgreSQL advisory lock key held while migrating (any constant no other code uses)."""
 
@@ -94,27 +91,6 @@ def _unreachable(url: str, error: BaseException) -> StartupError:
     )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
-    dbapi_connection.isolation_level = None  # let the "begin" hook decide how to begin
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # With WAL, NORMAL syncs at checkpoints, not at every commit: a power cut may lose the
-    # last transactions but never corrupts the file (https://sqlite.org/pragma.html#pragma_synchronous).
-    # Each webhook is a commit; an fsync each capped one process at ~160 webhooks/s.
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-def _begin(connection: Connection) -> None:
-    """SQLite: a writer takes the write lock when it begins (so two read-then-write transactions
-    wait for each other instead of failing halfway); a reader begins deferred and, under WAL,
-    never waits for a writer nor makes one wait."""
-    reading = connection.get_execution_options().get(_READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
-
-
 def _alembic_config(connection: Connection) -> Config:
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
@@ -151,17 +127,17 @@ class Database:
         else:
             options.update(pool_size=10, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(self.url, **options, **_JSON)
-        self._writer: _SqliteWriter | None = None
+        self._writer: SqliteWriter | None = None
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-            event.listen(self.engine.sync_engine, "begin", _begin)
+            event.listen(self.engine.sync_engine, "connect", configure_connection)
+            event.listen(self.engine.sync_engine, "begin", begin)
             if path and path != ":memory:":
-                self._writer = _SqliteWriter(path, echo=echo)
+                self._writer = SqliteWriter(path, echo=echo, engine_options=_JSON)
         else:
             _ping_when_idle(self.engine.sync_engine)
         self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.readers = async_sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
+        self.readers = async_sessionmaker(self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
     def session(self) -> AsyncSession:
         """A session for a unit of work that writes (on SQLite it holds the write lock)."""
@@ -278,53 +254,3 @@ def _ping_when_idle(engine: Engine) -> None:
 
     event.listen(engine, "checkout", checkout)
     event.listen(engine, "checkin", checkin)
-
-
-class _SqliteWriter:
-    """A synchronous engine on the SQLite file, and the one thread that runs its transactions.
-
-    The thread keeps its two connections (one that writes, one that reads) open, so a
-    transaction costs its statements and its ``BEGIN``/``COMMIT``, no pool check-out.
-    """
-
-    def __init__(self, path: str, *, echo: bool) -> None:
-        self.engine = create_engine(f"sqlite:///{path}", echo=echo, connect_args={"check_same_thread": False}, **_JSON)
-        event.listen(self.engine, "connect", _sqlite_pragmas)
-        event.listen(self.engine, "begin", _begin)
-        self._reading = self.engine.execution_options(**{_READ_ONLY: True})
-        self._connections: dict[bool, Connection] = {}
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opbx-sqlite-writer")
-
-    async def run(
-        self,
-        unit: Callable[[Connection], T],
-        *,
-        reading: bool = False,
-        committed: Callable[[float], None] | None = None,
-    ) -> T:
-        return await asyncio.get_running_loop().run_in_executor(
-            self._thread, self._transaction, unit, reading, committed
-        )
-
-    def _transaction(
-        self, unit: Callable[[Connection], T], reading: bool, committed: Callable[[float], None] | None
-    ) -> T:
-        connection = self._connections.get(reading)
-        if connection is None or connection.closed or connection.invalidated:
-            connection = self._connections[reading] = (self._reading if reading else self.engine).connect()
-        with connection.begin():
-            result = unit(connection)
-            finishing = time.perf_counter()
-        if committed is not None:
-            committed(time.perf_counter() - finishing)
-        return result
-
-    def _close(self) -> None:
-        for connection in self._connections.values():
-            connection.close()
-        self._connections.clear()
-        self.engine.dispose()
-
-    async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._close)
-        self._thread.shutdown(wait=False)
