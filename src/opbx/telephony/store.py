@@ -174,7 +174,9 @@ _OUTBOX_COLUMNS = (
 _UPDATE_CALL = update(_calls).where(_calls.c.id == bindparam("row_id"))
 _INSERT_RECORD = insert(_records)
 _outbox = _tables[OutboxEvent.__tablename__]
-_INSERT_OUTBOX = insert(_outbox).returning(_outbox.c.id, sort_by_parameter_order=True)
+_INSERT_OUTBOX = insert(_outbox).returning(_outbox.c.id)
+_INSERT_OUTBOX_ROWS = insert(_outbox).returning(_outbox.c.id, sort_by_parameter_order=True)
+"""Several rows (a report that walks several states): "insertmanyvalues", dearer than one row's insert."""
 # The row lock this update takes is held until commit, so an organization's numbers are
 # handed out in commit order (SQLite serializes its writers anyway).
 _NEXT_SEQ = (
@@ -271,9 +273,11 @@ class SqlCallStore:
                 _UPDATE_CALL, {"row_id": call.id, **{name: getattr(call, name) for name in _CHANGEABLE}}
             )
         self._connection.execute(_INSERT_RECORD, {"call_log_id": call.id, **change.record})
+        if len(change.outbox) == 1:
+            return [self._connection.execute(_INSERT_OUTBOX, change.outbox[0]).scalar_one()]
         if not change.outbox:
             return []
-        return list(self._connection.execute(_INSERT_OUTBOX, change.outbox).scalars())
+        return list(self._connection.execute(_INSERT_OUTBOX_ROWS, change.outbox).scalars())
 
     def _save_in_one_statement(self, change: CallChange) -> list[int]:
         shape = (change.write_call, len(change.outbox))
