@@ -9,8 +9,8 @@ each payload carries its ``event_id`` so clients drop a duplicate.
 
 Each broadcast is logged as one JSON line (event, channel, organization, call_id). When an
 organization's delivery stalls the relay says so once, and once more when it recovers, with
-the lag. On PostgreSQL, several API processes may run a relay: only the holder of an
-advisory lock sends, the others stand by.
+the lag. On PostgreSQL, several API processes may run a relay: one sends, the others stand
+by and tell it of their commits (:mod:`opbx.broadcasting.leadership`).
 
 The relay learns of an event the moment its webhook commits: the service hands it the
 committed rows (:meth:`OutboxRelay.committed`). An organization's ``seq`` numbers have no
@@ -38,11 +38,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from opbx.broadcasting.base import BATCH_LIMIT, Broadcast, Broadcaster, BroadcastFailed
+from opbx.broadcasting.leadership import Leadership
 from opbx.clock import Clock, SystemClock
 from opbx.db.engine import Database
 from opbx.db.models import Base, Organization, OutboxEvent
@@ -52,8 +52,6 @@ __all__ = ["READ_EVERY", "SYNC_EVENT", "SYNC_INTERVAL", "Backlog", "OutboxRelay"
 
 log = logging.getLogger("opbx.broadcast")
 
-_LEADER_LOCK = 7_304_122_001
-"""PostgreSQL advisory lock key held by the one relay that sends."""
 _IDLE_POLL = 1.0
 READ_EVERY = 1.0
 """Seconds at most between two reads of the outbox, however many events are handed over."""
@@ -133,7 +131,10 @@ class OutboxRelay:
         self._clock = clock or SystemClock()
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._leader: AsyncConnection | None = None
+        self.leadership = Leadership(database, notified=self._notified)
+        """Whether this process's relay sends (:mod:`opbx.broadcasting.leadership`)."""
+        self._read_wanted = False
+        """Another process committed events: read the outbox at the next round."""
         self._stalled: dict[int, datetime] = {}
         """Organizations whose delivery is failing, and since when."""
         self.backlog = Backlog(0, None)
@@ -154,6 +155,10 @@ class OutboxRelay:
         """New events were committed: send them now rather than at the next poll."""
         self._wakeup.set()
 
+    def _notified(self) -> None:
+        self._read_wanted = True
+        self._wakeup.set()
+
     def committed(self, events: list[Pending]) -> None:
         """A webhook committed these outbox rows: send them now, without reading them back if in order."""
         if len(self._handed) + len(events) > _HANDED_LIMIT:
@@ -168,7 +173,7 @@ class OutboxRelay:
         An event whose ``seq`` is below the organization's next was already sent by a round
         that read it; one above it means another event comes first, unknown here.
         """
-        if not handed or self._clock.monotonic() - self._read_at >= READ_EVERY:
+        if not handed or self._read_wanted or self._clock.monotonic() - self._read_at >= READ_EVERY:
             return None
         expected = dict(self._next_seq)
         due = []
@@ -214,6 +219,7 @@ class OutboxRelay:
         in_order = self._in_order(handed)
         if in_order is None:
             self._read_at = self._clock.monotonic()
+            self._read_wanted = False
             self.outbox_reads += 1
             pending = await self._database.read(_read_pending)
         else:
@@ -395,9 +401,7 @@ class OutboxRelay:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._leader is not None:
-            await self._leader.close()
-            self._leader = None
+        await self.leadership.release()
 
     async def _periodic(self) -> None:
         """The sync events and the backlog measure, each at its own pace."""
@@ -409,25 +413,21 @@ class OutboxRelay:
             self._backlog_at = moment
             await self.measure_backlog()
 
-    async def _is_leader(self) -> bool:
-        if self._database.is_sqlite:
-            return True  # SQLite is one process: nobody to share with
-        if self._leader is None:
-            connection = await self._database.engine.connect()
-            got = (await connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _LEADER_LOCK})).scalar()
-            if not got:
-                await connection.close()
-                self._handed.clear()  # the leader, in another process, reads them
-                return False
-            self._leader = connection
+    async def _leads(self) -> bool:
+        leading = self.leadership.leads
+        if not await self.leadership.hold():
+            self._handed.clear()  # the leader, in another process, reads them
+            return False
+        if not leading:
             self._next_seq.clear()  # what the previous leader sent is not known here
+            self._read_wanted = True
         return True
 
     async def _run(self) -> None:
         while True:
             self._wakeup.clear()  # before the round: a wake during it starts another at once
             try:
-                if await self._is_leader():
+                if await self._leads():
                     await self.send_due()
                     await self._periodic()
             except asyncio.CancelledError:
@@ -435,10 +435,7 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay round failed")
                 self._next_seq.clear()  # which events went out is not known: read before sending more
-                if self._leader is not None:
-                    with contextlib.suppress(Exception):
-                        await self._leader.close()
-                    self._leader = None
+                await self.leadership.release()
             # asyncio.timeout, not wait_for: 3.11's wait_for loses a cancel that meets a wake-up.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(_IDLE_POLL):

@@ -109,11 +109,15 @@ class CallService:
         *,
         clock: Clock | None = None,
         on_commit: Callable[[list[Pending]], None] | None = None,
+        tell_leader: Callable[[Connection], None] | None = None,
     ) -> None:
-        """``on_commit`` is handed the outbox rows of each webhook that wrote some, once committed."""
+        """``on_commit`` is handed the outbox rows of each webhook that wrote some, once committed;
+        ``tell_leader`` is called in the transaction that wrote them, before it commits (for
+        :meth:`opbx.broadcasting.leadership.Leadership.tell_leader`)."""
         self._database = database
         self._clock = clock or SystemClock()
         self._on_commit = on_commit or (lambda events: None)
+        self._tell_leader = tell_leader or (lambda connection: None)
         self._secrets: dict[int, str] = {}
         """Webhook secrets by organization, as last read: tried first, confirmed by each transaction."""
         self.times = PhaseTimes()
@@ -157,7 +161,9 @@ class CallService:
                 report = parse_webhook(kind, body, self.now())
                 parsed = time.perf_counter()
                 result = self._apply(store, organization_id, report, digest, secret)
-                if not (confirmed or result.outbox):  # taking a seq confirms the secret; nothing else did
+                if result.outbox:
+                    self._tell_leader(connection)
+                elif not confirmed:  # taking a seq confirms the secret; nothing else did
                     store.confirm_secret(organization_id, secret)
             except SecretChanged:
                 self._secrets.pop(organization_id, None)
