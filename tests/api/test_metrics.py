@@ -157,6 +157,7 @@ async def test_outbox_and_relay_figures_are_read_when_scraped(
     assert value(samples, "opbx_api_relay_failures_total", target="recording") == 2
     assert value(samples, "opbx_api_relay_sent_events_total") == 2
     assert value(samples, "opbx_api_relay_sending_seconds_total") > 0
+    assert value(samples, "opbx_api_relay_outbox_reads_total") == relay.outbox_reads > 0
     for phase in ("begin", "signature", "parsing", "statements", "commit"):  # the two webhooks' unit of work
         assert value(samples, "opbx_api_webhook_phase_seconds_total", phase=phase) > 0
 

@@ -190,6 +190,11 @@ class _BackendCollector(Collector):
                     "opbx_api_relay_sent_events", "Call events the relay has sent", value=self._relay.sent_events
                 ),
                 CounterMetricFamily(
+                    "opbx_api_relay_outbox_reads",
+                    "Relay rounds that read the outbox back (the others sent what committing webhooks handed them)",
+                    value=self._relay.outbox_reads,
+                ),
+                CounterMetricFamily(
                     "opbx_api_relay_sending_seconds",
                     "Seconds of the relay's rounds that sent events (read, send, mark sent)",
                     value=self._relay.sending_seconds,
