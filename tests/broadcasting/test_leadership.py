@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from sqlalchemy import event
 
 from opbx.broadcasting import relay as relay_module
 from opbx.broadcasting.relay import SYNC_EVENT, OutboxRelay
@@ -59,6 +60,36 @@ async def test_a_commit_in_a_process_that_does_not_lead_wakes_the_leader(
 
         assert await eventually(calls, "the leader sends the other process's event") == ["elsewhere"]
         assert await leader.pending() == 0
+    finally:
+        await standing_by.stop()
+        await leader.stop()
+
+
+async def test_a_process_standing_by_asks_for_the_lead_once_a_second_not_at_each_commit(
+    two_processes: tuple[Database, Database],
+) -> None:
+    leading_database, other_database = two_processes
+    world: World = await build_world(leading_database)
+    leader = OutboxRelay(leading_database, RecordingBroadcaster())
+    standing_by = OutboxRelay(other_database, RecordingBroadcaster())
+    asked: list[str] = []
+    event.listen(
+        other_database.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _k, statement, *_: asked.append(statement) if "pg_try_advisory_lock" in statement else None,
+    )
+    leader.start()
+    await eventually(lambda: leader.leadership.leads, "the first relay leads")
+    standing_by.start()
+    try:
+        service = CallService(
+            other_database, on_commit=standing_by.committed, tell_leader=standing_by.leadership.tell_leader
+        )
+        for n in range(20):  # twenty commits, each waking the relay standing by, within well under a second
+            body = json.dumps({"call_id": f"c{n}", "to": world.acme.did_numbers[1], "timestamp": 1_800_000_000})
+            await service.handle(WebhookKind.CALL_INITIATED, body.encode(), sign_body(world.acme.secret, body.encode()))
+        await eventually(lambda: leader.sent_events == 20, "the leader sends all twenty")
+        assert 1 <= len(asked) <= 3  # at start, and once a second after
     finally:
         await standing_by.stop()
         await leader.stop()

@@ -135,6 +135,7 @@ class OutboxRelay:
         """Whether this process's relay sends (:mod:`opbx.broadcasting.leadership`)."""
         self._read_wanted = False
         """Another process committed events: read the outbox at the next round."""
+        self._tried_lead_at = float("-inf")
         self._stalled: dict[int, datetime] = {}
         """Organizations whose delivery is failing, and since when."""
         self.backlog = Backlog(0, None)
@@ -415,6 +416,12 @@ class OutboxRelay:
 
     async def _leads(self) -> bool:
         leading = self.leadership.leads
+        moment = self._clock.monotonic()
+        if not leading and moment - self._tried_lead_at < _IDLE_POLL:
+            self._handed.clear()  # a process standing by asks once a second, not at each of its commits
+            return False
+        if not leading:
+            self._tried_lead_at = moment
         if not await self.leadership.hold():
             self._handed.clear()  # the leader, in another process, reads them
             return False
