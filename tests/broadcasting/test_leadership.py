@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import asyncpg
 import pytest
@@ -33,66 +34,75 @@ async def two_processes(postgres: PostgresForTests) -> AsyncIterator[tuple[Datab
     await first.dispose()
 
 
+@dataclass
+class TwoRelays:
+    """A relay in each process, and the webhooks of the second process (the one standing by)."""
+
+    world: World
+    leader: OutboxRelay
+    sent_by_leader: RecordingBroadcaster
+    standing_by: OutboxRelay
+    service: CallService
+
+    async def start(self) -> None:
+        self.leader.start()
+        await eventually(lambda: self.leader.leadership.leads, "the first relay leads")
+        self.standing_by.start()
+
+    async def initiate(self, call_id: str) -> None:
+        body = json.dumps({"call_id": call_id, "to": self.world.acme.did_numbers[1], "timestamp": 1_800_000_000})
+        await self.service.handle(
+            WebhookKind.CALL_INITIATED, body.encode(), sign_body(self.world.acme.secret, body.encode())
+        )
+
+    def calls_sent(self) -> list[str]:
+        return [payload["call_id"] for _, event, payload in self.sent_by_leader.sent if event != SYNC_EVENT]
+
+
+@pytest.fixture
+async def relays(two_processes: tuple[Database, Database]) -> AsyncIterator[TwoRelays]:
+    leading_database, other_database = two_processes
+    sent_by_leader = RecordingBroadcaster()
+    standing_by = OutboxRelay(other_database, RecordingBroadcaster())
+    service = CallService(
+        other_database, on_commit=standing_by.committed, tell_leader=standing_by.leadership.tell_leader
+    )
+    world = await build_world(leading_database)
+    relays = TwoRelays(world, OutboxRelay(leading_database, sent_by_leader), sent_by_leader, standing_by, service)
+    yield relays
+    await standing_by.stop()
+    await relays.leader.stop()
+
+
 async def test_a_commit_in_a_process_that_does_not_lead_wakes_the_leader(
-    two_processes: tuple[Database, Database], monkeypatch: pytest.MonkeyPatch
+    relays: TwoRelays, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Polls a minute apart: the event can only arrive within the test's ten seconds if the leader is told.
     monkeypatch.setattr(relay_module, "_IDLE_POLL", 60.0)
     monkeypatch.setattr(relay_module, "READ_EVERY", 60.0)
-    leading_database, other_database = two_processes
-    world: World = await build_world(leading_database)
-    sent_by_leader = RecordingBroadcaster()
-    leader = OutboxRelay(leading_database, sent_by_leader)
-    standing_by = OutboxRelay(other_database, RecordingBroadcaster())
-    leader.start()
-    await eventually(lambda: leader.leadership.leads, "the first relay leads")
-    standing_by.start()
-    try:
-        service = CallService(
-            other_database, on_commit=standing_by.committed, tell_leader=standing_by.leadership.tell_leader
-        )
-        assert not await standing_by.leadership.hold()
-        body = json.dumps({"call_id": "elsewhere", "to": world.acme.did_numbers[1], "timestamp": 1_800_000_000})
-        await service.handle(WebhookKind.CALL_INITIATED, body.encode(), sign_body(world.acme.secret, body.encode()))
+    await relays.start()
+    assert not await relays.standing_by.leadership.hold()
 
-        def calls() -> list[str]:
-            return [payload["call_id"] for _, event, payload in sent_by_leader.sent if event != SYNC_EVENT]
+    await relays.initiate("elsewhere")
 
-        assert await eventually(calls, "the leader sends the other process's event") == ["elsewhere"]
-        assert await leader.pending() == 0
-    finally:
-        await standing_by.stop()
-        await leader.stop()
+    assert await eventually(relays.calls_sent, "the leader sends the other process's event") == ["elsewhere"]
+    assert await relays.leader.pending() == 0
 
 
 async def test_a_process_standing_by_asks_for_the_lead_once_a_second_not_at_each_commit(
-    two_processes: tuple[Database, Database],
+    relays: TwoRelays, two_processes: tuple[Database, Database]
 ) -> None:
-    leading_database, other_database = two_processes
-    world: World = await build_world(leading_database)
-    leader = OutboxRelay(leading_database, RecordingBroadcaster())
-    standing_by = OutboxRelay(other_database, RecordingBroadcaster())
     asked: list[str] = []
     event.listen(
-        other_database.engine.sync_engine,
+        two_processes[1].engine.sync_engine,
         "before_cursor_execute",
         lambda _c, _k, statement, *_: asked.append(statement) if "pg_try_advisory_lock" in statement else None,
     )
-    leader.start()
-    await eventually(lambda: leader.leadership.leads, "the first relay leads")
-    standing_by.start()
-    try:
-        service = CallService(
-            other_database, on_commit=standing_by.committed, tell_leader=standing_by.leadership.tell_leader
-        )
-        for n in range(20):  # twenty commits, each waking the relay standing by, within well under a second
-            body = json.dumps({"call_id": f"c{n}", "to": world.acme.did_numbers[1], "timestamp": 1_800_000_000})
-            await service.handle(WebhookKind.CALL_INITIATED, body.encode(), sign_body(world.acme.secret, body.encode()))
-        await eventually(lambda: leader.sent_events == 20, "the leader sends all twenty")
-        assert 1 <= len(asked) <= 3  # at start, and once a second after
-    finally:
-        await standing_by.stop()
-        await leader.stop()
+    await relays.start()
+    for n in range(20):  # twenty commits in the process standing by, within well under a second
+        await relays.initiate(f"c{n}")
+    await eventually(lambda: relays.leader.sent_events == 20, "the leader sends all twenty")
+    assert 1 <= len(asked) <= 3  # at start, and once a second after
 
 
 async def test_the_lead_passes_on_when_the_leaders_connection_is_gone(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from opbx.telephony.ingest import WebhookKind, sign_body
 from opbx.telephony.service import CallService
 from tests.helpers.broadcasters import RecordingBroadcaster
 from tests.helpers.clock import ManualClock
-from tests.helpers.world import World
+from tests.helpers.world import Org, World
 
 T0 = 1_800_000_000
 
@@ -23,6 +24,13 @@ T0 = 1_800_000_000
 async def post(service: CallService, secret: str, kind: WebhookKind, **fields: Any) -> None:
     body = json.dumps(fields).encode()
     await service.handle(kind, body, sign_body(secret, body))
+
+
+async def initiated(service: CallService, organization: Org, call_id: str) -> None:
+    """A new call to the organization's first number (which rings an extension)."""
+    await post(
+        service, organization.secret, WebhookKind.CALL_INITIATED, call_id=call_id, to=organization.did_numbers[0]
+    )
 
 
 async def life(service: CallService, secret: str, call_id: str, did: str) -> None:
@@ -44,6 +52,18 @@ def rig(
     relay = OutboxRelay(database, broadcaster, clock=clock)
     service = CallService(database, clock=clock, on_commit=relay.committed if handing else None)
     return clock, broadcaster, relay, service
+
+
+Rig = tuple[ManualClock, RecordingBroadcaster, OutboxRelay, CallService]
+
+
+@pytest.fixture
+async def handing(database: Database) -> AsyncIterator[Rig]:
+    """A rig whose service hands its commits to the relay, the relay leading (as its loop would make it)."""
+    parts = rig(database, handing=True)
+    assert await parts[2].leadership.hold()
+    yield parts
+    await parts[2].leadership.release()
 
 
 def test_backoff_doubles_to_a_ceiling() -> None:
@@ -104,9 +124,9 @@ async def test_queued_events_go_out_in_batches_of_at_most_ten_channel_events(dat
 async def test_a_refused_batch_is_sent_again_one_by_one(database: Database, world: World) -> None:
     """The whole batch is refused (one organization's channel is down); the others' events still go."""
     _clock, broadcaster, relay, service = rig(database)
-    await post(service, world.globex.secret, WebhookKind.CALL_INITIATED, call_id="g1", to=world.globex.did_numbers[0])
-    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="a1", to=world.acme.did_numbers[0])
-    await post(service, world.globex.secret, WebhookKind.CALL_INITIATED, call_id="g2", to=world.globex.did_numbers[0])
+    await initiated(service, world.globex, "g1")
+    await initiated(service, world.acme, "a1")
+    await initiated(service, world.globex, "g2")
     broadcaster.down_for = {f"presence-org.{world.acme.id}"}
     assert await relay.send_due() == 2
     assert broadcaster.batches == []  # the batch of three was refused whole
@@ -117,7 +137,7 @@ async def test_a_refused_batch_is_sent_again_one_by_one(database: Database, worl
 async def test_retries_back_off_for_as_long_as_it_takes(database: Database, world: World) -> None:
     clock, broadcaster, relay, service = rig(database)
     broadcaster.down_for = {f"presence-org.{world.acme.id}"}
-    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="c1", to=world.acme.did_numbers[0])
+    await initiated(service, world.acme, "c1")
     for attempt in range(1, 12):
         assert await relay.send_due() == 0
         clock.advance(backoff(attempt).total_seconds())
@@ -160,7 +180,7 @@ async def test_a_stall_and_its_recovery_are_one_line_each_with_the_lag(
 async def test_every_organization_hears_its_latest_committed_seq(database: Database, world: World) -> None:
     _clock, broadcaster, relay, service = rig(database)
     await life(service, world.acme.secret, "q1", world.acme.did_numbers[0])
-    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="q2", to=world.acme.did_numbers[0])
+    await initiated(service, world.acme, "q2")
     assert await relay.send_sync() == 2
     syncs = {channels[0]: payload for channels, event, payload in broadcaster.sent if event == SYNC_EVENT}
     assert syncs == {
@@ -185,9 +205,9 @@ def sent_calls(broadcaster: RecordingBroadcaster) -> list[tuple[str, str]]:
     return [(payload["call_id"], event) for _, event, payload in broadcaster.sent if event != SYNC_EVENT]
 
 
-async def test_handed_events_in_seq_order_are_sent_without_reading_the_outbox(database: Database, world: World) -> None:
-    _clock, broadcaster, relay, service = rig(database, handing=True)
-    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="h1", to=world.acme.did_numbers[0])
+async def test_handed_events_in_seq_order_are_sent_without_reading_the_outbox(handing: Rig, world: World) -> None:
+    _clock, broadcaster, relay, service = handing
+    await initiated(service, world.acme, "h1")
     assert await relay.send_due() == 1
     assert relay.outbox_reads == 1  # the first of an organization: only the outbox says nothing comes before it
 
@@ -204,14 +224,14 @@ async def test_handed_events_in_seq_order_are_sent_without_reading_the_outbox(da
 
 
 async def test_an_event_committed_elsewhere_is_read_before_a_handed_one_after_it(
-    database: Database, world: World
+    handing: Rig, database: Database, world: World
 ) -> None:
-    clock, broadcaster, relay, service = rig(database, handing=True)
-    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="e1", to=world.acme.did_numbers[0])
+    clock, broadcaster, relay, service = handing
+    await initiated(service, world.acme, "e1")
     await relay.send_due()
     elsewhere = CallService(database, clock=clock)  # another API process: its commits are not handed here
-    await post(elsewhere, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="e2", to=world.acme.did_numbers[0])
-    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="e3", to=world.acme.did_numbers[0])
+    await initiated(elsewhere, world.acme, "e2")
+    await initiated(service, world.acme, "e3")
 
     assert await relay.send_due() == 2
     assert relay.outbox_reads == 2  # e3's seq 3 is not the 2 expected: read, and e2 goes first
@@ -219,33 +239,35 @@ async def test_an_event_committed_elsewhere_is_read_before_a_handed_one_after_it
     assert await relay.send_due() == 0  # e3, handed and read, goes once
 
 
-async def test_the_outbox_is_read_at_least_every_read_every_seconds(database: Database, world: World) -> None:
+async def test_the_outbox_is_read_at_least_every_read_every_seconds(
+    handing: Rig, database: Database, world: World
+) -> None:
     """However many events are handed over, what other processes commit is found within a second."""
-    clock, broadcaster, relay, service = rig(database, handing=True)
-    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="r1", to=world.acme.did_numbers[0])
+    clock, broadcaster, relay, service = handing
+    await initiated(service, world.acme, "r1")
     await relay.send_due()
     elsewhere = CallService(database, clock=clock)
-    await post(elsewhere, world.globex.secret, WebhookKind.CALL_INITIATED, call_id="g1", to=world.globex.did_numbers[0])
-    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="r2", to=world.acme.did_numbers[0])
+    await initiated(elsewhere, world.globex, "g1")
+    await initiated(service, world.acme, "r2")
     assert await relay.send_due() == 1  # r2 follows r1; Globex's event is not known yet
     clock.advance(READ_EVERY)
-    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="r3", to=world.acme.did_numbers[0])
+    await initiated(service, world.acme, "r3")
     assert await relay.send_due() == 2
     assert relay.outbox_reads == 2
     assert [call for call, _ in sent_calls(broadcaster)] == ["r1", "r2", "g1", "r3"]
 
 
 async def test_a_handed_event_that_fails_waits_in_the_outbox_and_its_followers_wait_behind_it(
-    database: Database, world: World
+    handing: Rig, world: World
 ) -> None:
-    clock, broadcaster, relay, service = rig(database, handing=True)
-    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="f1", to=world.acme.did_numbers[0])
+    clock, broadcaster, relay, service = handing
+    await initiated(service, world.acme, "f1")
     await relay.send_due()
     broadcaster.down_for = {f"presence-org.{world.acme.id}"}
-    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="f2", to=world.acme.did_numbers[0])
+    await initiated(service, world.acme, "f2")
     assert await relay.send_due() == 0
     broadcaster.down_for = set()
-    await post(service, world.acme.secret, WebhookKind.CALL_INITIATED, call_id="f3", to=world.acme.did_numbers[0])
+    await initiated(service, world.acme, "f3")
     assert await relay.send_due() == 0  # f3 is handed, but f2 comes first and is backing off
     clock.advance(backoff(1).total_seconds())
     assert await relay.send_due() == 2

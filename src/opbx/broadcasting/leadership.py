@@ -13,7 +13,6 @@ handed to its relay in memory. On SQLite there is one process, which always lead
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -24,8 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from opbx.db.engine import Database
 
 __all__ = ["CHANNEL", "Leadership"]
-
-log = logging.getLogger("opbx.broadcast")
 
 _LOCK = 7_304_122_001
 """The PostgreSQL advisory lock key held by the one relay that sends."""

@@ -135,7 +135,6 @@ class OutboxRelay:
         """Whether this process's relay sends (:mod:`opbx.broadcasting.leadership`)."""
         self._read_wanted = False
         """Another process committed events: read the outbox at the next round."""
-        self._tried_lead_at = float("-inf")
         self._stalled: dict[int, datetime] = {}
         """Organizations whose delivery is failing, and since when."""
         self.backlog = Backlog(0, None)
@@ -152,16 +151,18 @@ class OutboxRelay:
         self.outbox_reads = 0
         """Rounds that read the outbox (the others sent what was handed to them)."""
 
-    def wake(self) -> None:
-        """New events were committed: send them now rather than at the next poll."""
-        self._wakeup.set()
-
     def _notified(self) -> None:
         self._read_wanted = True
         self._wakeup.set()
 
     def committed(self, events: list[Pending]) -> None:
-        """A webhook committed these outbox rows: send them now, without reading them back if in order."""
+        """A webhook committed these outbox rows: send them now, without reading them back if in order.
+
+        A process that does not lead keeps nothing and wakes nobody: the leader, told by
+        ``NOTIFY``, reads them; this relay asks for the lead at its next poll.
+        """
+        if not self.leadership.leads:
+            return
         if len(self._handed) + len(events) > _HANDED_LIMIT:
             self._handed.clear()  # safe: a later event's seq shows the gap, and the read finds them
         else:
@@ -416,12 +417,6 @@ class OutboxRelay:
 
     async def _leads(self) -> bool:
         leading = self.leadership.leads
-        moment = self._clock.monotonic()
-        if not leading and moment - self._tried_lead_at < _IDLE_POLL:
-            self._handed.clear()  # a process standing by asks once a second, not at each of its commits
-            return False
-        if not leading:
-            self._tried_lead_at = moment
         if not await self.leadership.hold():
             self._handed.clear()  # the leader, in another process, reads them
             return False

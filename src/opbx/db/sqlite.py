@@ -123,7 +123,7 @@ class SqliteWriter:
             if work is None:
                 break
             if work.reading:
-                self._run_alone(work)
+                self._run([work])
                 continue
             group = [work]
             while len(group) < GROUP_LIMIT:
@@ -135,7 +135,7 @@ class SqliteWriter:
                     held.append(queued)
                     break
                 group.append(queued)
-            self._run_group(group)
+            self._run(group)
         self._close()
 
     def _connection(self, reading: bool) -> Connection:
@@ -144,26 +144,16 @@ class SqliteWriter:
             connection = self._connections[reading] = (self._reading if reading else self.engine).connect()
         return connection
 
-    def _run_alone(self, work: _Work[Any]) -> None:
-        try:
-            connection = self._connection(work.reading)
-            with connection.begin():
-                work.result = work.unit(connection)
-                finishing = time.perf_counter()
-            if work.committed is not None:
-                work.committed(time.perf_counter() - finishing)
-        except BaseException as exc:
-            work.error = exc
-        self._hand_back([work])
-
-    def _run_group(self, group: list[_Work[Any]]) -> None:
-        if len(group) == 1:
-            self._run_alone(group[0])
-            return
-        connection = self._connection(False)
+    def _run(self, group: list[_Work[Any]]) -> None:
+        """One transaction for the group; with more than one, each unit in a savepoint of its own."""
+        connection = self._connection(group[0].reading)
+        alone = len(group) == 1
         try:
             with connection.begin():
                 for work in group:
+                    if alone:  # its failure rolls back the transaction, which is all of its own
+                        work.result = work.unit(connection)
+                        continue
                     savepoint = connection.begin_nested()
                     try:
                         work.result = work.unit(connection)
@@ -174,7 +164,7 @@ class SqliteWriter:
                         savepoint.commit()
                 finishing = time.perf_counter()
             share = (time.perf_counter() - finishing) / len(group)
-        except BaseException as exc:  # BEGIN, a savepoint or COMMIT failed: none of it is written
+        except BaseException as exc:  # BEGIN, the unit alone, a savepoint or COMMIT failed: nothing is written
             for work in group:
                 work.result, work.error = None, exc
         else:

@@ -165,12 +165,9 @@ class CallService:
                     self._tell_leader(connection)
                 elif not confirmed:  # taking a seq confirms the secret; nothing else did
                     store.confirm_secret(organization_id, secret)
-            except SecretChanged:
-                self._secrets.pop(organization_id, None)
-                raise
             except (InvalidWebhook, WebhookForbidden, UnknownDid):
                 if not confirmed:  # a refusal is the signer's to hear only if the secret still is theirs
-                    self._confirm_or_forget(store, organization_id, secret)
+                    store.confirm_secret(organization_id, secret)
                 raise
             times.add("signature", parsing - began)
             times.add("parsing", parsed - parsing)
@@ -181,7 +178,8 @@ class CallService:
             handed_over = time.perf_counter()
             try:
                 result = await self._database.write(unit, committed=lambda seconds: times.add("commit", seconds))
-            except SecretChanged:
+            except SecretChanged as exc:
+                self._secrets.pop(exc.organization_id, None)
                 if attempt == _ATTEMPTS:
                     raise WebhookUnauthorized("the webhook secret keeps changing") from None
                 continue  # verified against a secret rotated since it was read: read it again
@@ -234,13 +232,6 @@ class CallService:
             if verify_signature(secret, body, signature):
                 return organization_id, secret, True
         raise WebhookUnauthorized("missing or invalid X-Cloudonix-Signature")
-
-    def _confirm_or_forget(self, store: CallStore, organization_id: int, secret: str) -> None:
-        try:
-            store.confirm_secret(organization_id, secret)
-        except SecretChanged:
-            self._secrets.pop(organization_id, None)
-            raise
 
     def _apply(
         self, store: CallStore, organization_id: int, report: ProviderReport, digest: str, secret: str

@@ -37,6 +37,10 @@ __all__ = ["Call", "CallChange", "CallStore", "DidRow", "ExtensionRow", "SecretC
 class SecretChanged(Exception):
     """The organization's webhook secret is no longer the one the webhook was verified with."""
 
+    def __init__(self, organization_id: int) -> None:
+        super().__init__(organization_id)
+        self.organization_id = organization_id
+
 
 @dataclass(slots=True, kw_only=True)
 class Call:
