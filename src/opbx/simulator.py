@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import orjson
 
-from opbx.telephony.ingest import sign_body
+from opbx.telephony.ingest import sign_body, webhook_path
 
 __all__ = ["CallProfile", "SimulatedOrganization", "Simulator"]
 
@@ -122,7 +122,7 @@ class Simulator:
     async def _post(self, organization: SimulatedOrganization, kind: str, body: dict[str, Any]) -> None:
         raw = orjson.dumps(body)
         headers = {"Content-Type": "application/json", "X-Cloudonix-Signature": sign_body(organization.secret, raw)}
-        url = f"{self._base_url}/webhooks/cloudonix/{kind}?org={organization.id}"
+        url = f"{self._base_url}{webhook_path(kind)}?org={organization.id}"
         try:
             response = await self._client.post(url, content=raw, headers=headers)
         except httpx.HTTPError as exc:

@@ -21,7 +21,7 @@ from opbx.api.contract import ID_SCHEMA, Auth, Endpoint, Operation, Parameter, j
 from opbx.api.errors import ApiProblem
 from opbx.api.inputs import limited_body
 from opbx.telephony.bodies import BODIES
-from opbx.telephony.ingest import SIGNATURE_HEADER, InvalidWebhook, WebhookKind
+from opbx.telephony.ingest import SIGNATURE_HEADER, InvalidWebhook, WebhookKind, webhook_path
 from opbx.telephony.service import UnknownDid, WebhookForbidden, WebhookUnauthorized
 
 __all__ = ["OPERATIONS"]
@@ -102,7 +102,7 @@ _SUMMARIES = {
 }
 
 OPERATIONS = tuple(
-    Operation("POST", f"/webhooks/cloudonix/{kind.value}", _receiver(kind), _SUMMARIES[kind], "Provider webhooks",
+    Operation("POST", webhook_path(kind), _receiver(kind), _SUMMARIES[kind], "Provider webhooks",
               {200: WebhookAnswer}, auth=Auth.WEBHOOK, body=BODIES[kind.value], parameters=_ORGANIZATION,
               errors=(401, 403, 404), description="Fields, examples and answers: docs/webhooks.md.")
     for kind in WebhookKind

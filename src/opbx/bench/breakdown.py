@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from opbx.telephony.ingest import WebhookKind, webhook_path
 from opbx.telephony.timing import PHASES
 
 __all__ = ["ROWS", "Breakdown", "Scrape", "scrape"]
 
-_ROUTE = "/webhooks/cloudonix/call-initiated"
+_ROUTE = webhook_path(WebhookKind.CALL_INITIATED)
 ROWS = ("http", *PHASES, "relay")
 """The breakdown's rows, in a webhook's order; ``relay`` is per event sent."""
 

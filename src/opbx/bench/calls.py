@@ -38,7 +38,7 @@ from opbx.bench.target import ServerProcess
 from opbx.broadcasting.http1 import HttpClient
 from opbx.demo import DEMO_PASSWORD, DemoOrganization
 from opbx.heap import freeze_startup_heap
-from opbx.telephony.ingest import sign_body
+from opbx.telephony.ingest import WebhookKind, sign_body, webhook_path
 
 __all__ = ["CallBenchResult", "result_json", "run_call_bench"]
 
@@ -179,7 +179,7 @@ class _Driver:
         self.posted += 1
         response = await self._http.request(
             "POST",
-            "/webhooks/cloudonix/call-initiated",
+            webhook_path(WebhookKind.CALL_INITIATED),
             query={"org": str(organization.id)},
             body=body,
             headers=headers,

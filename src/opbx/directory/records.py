@@ -12,7 +12,7 @@ import msgspec
 
 from opbx.db.models import AuditEntry, Did, Extension, Organization, User
 from opbx.telephony.events import iso8601
-from opbx.telephony.ingest import WebhookKind
+from opbx.telephony.ingest import WebhookKind, webhook_path
 
 __all__ = [
     "AuditRecord",
@@ -102,7 +102,7 @@ def organization_with_secret(organization: Organization) -> OrganizationWithSecr
 
 
 def _webhook_paths(organization_id: int) -> dict[str, str]:
-    return {kind: f"/webhooks/cloudonix/{kind}?org={organization_id}" for kind in WebhookKind}
+    return {kind: f"{webhook_path(kind)}?org={organization_id}" for kind in WebhookKind}
 
 
 def user_record(user: User) -> UserRecord:

@@ -40,6 +40,7 @@ __all__ = [
     "parse_webhook",
     "sign_body",
     "verify_signature",
+    "webhook_path",
 ]
 
 SIGNATURE_HEADER = "x-cloudonix-signature"
@@ -49,6 +50,11 @@ class WebhookKind(StrEnum):
     CALL_INITIATED = "call-initiated"
     CALL_STATUS = "call-status"
     CDR = "cdr"
+
+
+def webhook_path(kind: WebhookKind | str) -> str:
+    """Where the provider posts webhooks of ``kind``: ``/webhooks/cloudonix/{kind}``."""
+    return f"/webhooks/cloudonix/{WebhookKind(kind).value}"
 
 
 PROVIDER_STATUSES: dict[str, CallState] = {

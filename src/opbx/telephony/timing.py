@@ -4,10 +4,11 @@ The phases of one webhook's unit of work (:meth:`opbx.telephony.service.CallServ
 
 * ``begin``: from the handler to the unit's first line: the hand-off to SQLite's writer
   thread and its queue, or PostgreSQL's pool check-out and ``BEGIN``;
-* ``signature``: the HMAC checks against the organizations' secrets;
+* ``signature``: the HMAC checks against the secrets as last read (and, when none matches,
+  reading them again);
 * ``parsing``: the body into a report (JSON, typed decoding, field rules);
-* ``statements``: the rest of the unit: the SQL statements (the secrets read among them),
-  their round trips, and the state machine;
+* ``statements``: the rest of the unit: the SQL statements, their round trips, and the state
+  machine;
 * ``commit``: the ``COMMIT``.
 
 Wall-clock time: under load it includes waiting for the CPU, which is what a webhook waits for.
