@@ -96,7 +96,7 @@ async def start_backend(
     await database.migrate()
     broadcaster = broadcaster or make_broadcaster(settings, realtime)
     relay = OutboxRelay(database, broadcaster, clock=clock)
-    service = CallService(database, clock=clock, on_commit=relay.committed, tell_leader=relay.leadership.tell_leader)
+    service = CallService(database, clock=clock, on_commit=relay.committed, leads=lambda: relay.leadership.leads)
     context = ApiContext(
         database=database,
         service=service,

@@ -64,9 +64,7 @@ async def relays(two_processes: tuple[Database, Database]) -> AsyncIterator[TwoR
     leading_database, other_database = two_processes
     sent_by_leader = RecordingBroadcaster()
     standing_by = OutboxRelay(other_database, RecordingBroadcaster())
-    service = CallService(
-        other_database, on_commit=standing_by.committed, tell_leader=standing_by.leadership.tell_leader
-    )
+    service = CallService(other_database, on_commit=standing_by.committed, leads=lambda: standing_by.leadership.leads)
     world = await build_world(leading_database)
     relays = TwoRelays(world, OutboxRelay(leading_database, sent_by_leader), sent_by_leader, standing_by, service)
     yield relays

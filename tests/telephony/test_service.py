@@ -14,7 +14,9 @@ from sqlalchemy.engine import Engine
 from opbx.db.engine import Database
 from opbx.db.models import CallLog, Organization, OutboxEvent, ProviderRecord
 from opbx.telephony.ingest import InvalidWebhook, WebhookKind, sign_body
+from opbx.telephony.pg_store import PgCallStore
 from opbx.telephony.service import CallService, Outcome, UnknownDid, WebhookForbidden, WebhookUnauthorized
+from opbx.telephony.store import Lookup, Snapshot
 from tests.helpers.clock import ManualClock
 from tests.helpers.world import World
 
@@ -394,7 +396,10 @@ async def test_a_secret_rotated_elsewhere_refuses_the_old_one_at_once_on_every_p
 
 
 def statements(database: Database) -> list[str]:
-    """Every statement run from now on, on the engine that runs webhooks."""
+    """Every statement run from now on, through SQLAlchemy and, on PostgreSQL, on the webhook path's own connections.
+
+    Call it before the database's first webhook: asyncpg's loggers go on connections as they open.
+    """
     writer = getattr(database, "_writer", None)
     engine: Engine = writer.engine if writer is not None else database.engine.sync_engine
     seen: list[str] = []
@@ -404,11 +409,14 @@ def statements(database: Database) -> list[str]:
             seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
+    if database.driver is not None:
+        database.driver.query_loggers.append(lambda logged: seen.append(logged.query))
     return seen
 
 
 def reading_secrets(run: list[str]) -> list[str]:
-    return [text for text in run if text.startswith("SELECT") and "webhook_secret" in text]
+    """The statements that read secrets alone (each webhook's read reads its organization's too)."""
+    return [text for text in run if text.startswith("SELECT organizations.id, organizations.webhook_secret")]
 
 
 async def test_a_remembered_secret_is_not_read_again(database: Database, world: World, acme: Provider) -> None:
@@ -417,29 +425,74 @@ async def test_a_remembered_secret_is_not_read_again(database: Database, world: 
     await acme.initiated("first", did)
     await acme.status("first", "answered")
     await acme.initiated("second", did)
-    assert len(reading_secrets(run)) == 1  # the first webhook's; the others were confirmed by the seq's statement
+    assert len(reading_secrets(run)) == 1  # the first webhook's; the others' reads confirmed it
 
 
-async def test_what_a_webhook_writes_is_one_statement_on_postgresql(
-    database: Database, world: World, acme: Provider
-) -> None:
-    """Each statement on PostgreSQL is a round trip: the call, its record and its events go in one."""
+async def test_a_webhook_is_two_statements_on_postgresql(database: Database, world: World, acme: Provider) -> None:
+    """Each statement on PostgreSQL is a round trip: one reads all a webhook needs, one writes all it changed."""
+    run = statements(database)
     did = world.acme.did_numbers[0]
     await acme.initiated("warm", did)  # the secret is remembered from here on
-    run = statements(database)
+    run.clear()
     await acme.initiated("new", did)
     new_call = list(run)
     run.clear()
     await acme.status("new", "answered")
     answered = list(run)
+    run.clear()
+    await acme.status("new", "answered")  # a duplicate: read, and nothing to write
+    duplicate = list(run)
 
-    reads = 3  # the call (locked, and whether the body is a duplicate), the DID or the extension, the seq
-    writes = 1 if not database.is_sqlite else 3  # SQLite, where a statement is no round trip: one per table
-    assert len(new_call) == reads + writes, new_call
-    assert len(answered) == reads + writes, answered
+    if database.is_sqlite:  # where a statement is no round trip: the seq, then one per table
+        assert len(new_call) == len(answered) == 5, (new_call, answered)
+    else:
+        assert len(new_call) == len(answered) == 2, (new_call, answered)
+        assert not any(text.startswith(("BEGIN", "COMMIT")) for text in new_call + answered)
+    assert len(duplicate) == 1, duplicate
     assert [event.name for event in await outbox(database)] == ["call.initiated", "call.initiated", "call.answered"]
     answered_call = await call(database, "new")
     assert answered_call.status == "answered"
     async with database.session() as session:
         records = (await session.execute(select(ProviderRecord.call_log_id))).scalars().all()
     assert records.count(answered_call.id) == 2
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite's writer serializes read and write
+async def test_a_call_changed_between_a_webhooks_read_and_write_is_applied_again_locked(
+    database: Database, world: World, acme: Provider, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write finds the call is no longer the version it read: nothing is written, and the
+    webhook runs again in a transaction that locks the call, so it cannot lose that race twice."""
+    did = world.acme.did_numbers[0]
+    await acme.initiated("contended", did)
+    elsewhere = Provider(CallService(database, clock=clock), world.acme.secret)  # another API process
+    reading, locking = PgCallStore.read, PgCallStore.lock
+    locked: list[str] = []
+    interfered: list[str] = []
+
+    async def read_then_let_another_process_in(store: PgCallStore, lookup: Lookup) -> Snapshot:
+        snapshot = await reading(store, lookup)
+        if lookup.call_id == "contended" and not interfered:
+            interfered.append(lookup.call_id)
+            await elsewhere.status("contended", "ringing", T0 + 1)  # commits between this read and its write
+        return snapshot
+
+    async def lock(store: PgCallStore, call_id: str) -> None:
+        locked.append(call_id)
+        await locking(store, call_id)
+
+    monkeypatch.setattr(PgCallStore, "read", read_then_let_another_process_in)
+    monkeypatch.setattr(PgCallStore, "lock", lock)
+    answered = await acme.status("contended", "answered", T0 + 5, answerTime=(T0 + 5) * 1000)
+
+    assert answered.events == ("call.answered",)
+    assert locked == ["contended"]
+    events = await outbox(database)
+    assert [(event.name, event.seq) for event in events] == [
+        ("call.initiated", 1),
+        ("call.ringing", 2),
+        ("call.answered", 3),
+    ]
+    row = await call(database, "contended")
+    # Written from the version that rang: a write from the one read first would have lost ringing_at.
+    assert (row.status, row.ringing_at is not None, row.answered_at is not None) == ("answered", True, True)

@@ -3,11 +3,12 @@
 On PostgreSQL several API processes may run a relay; only the holder of a session
 advisory lock sends (https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS).
 It keeps that lock on a connection of its own, in autocommit, which also ``LISTEN``s on
-:data:`CHANNEL`. A process that does not lead adds ``pg_notify`` to each webhook transaction
-that wrote outbox rows (https://www.postgresql.org/docs/current/sql-notify.html): the
-notification is delivered when that transaction commits, and the leader reads the outbox at
-once instead of at its next poll. The leader's own webhooks need no notification: they are
-handed to its relay in memory. On SQLite there is one process, which always leads.
+:data:`CHANNEL`. A process that does not lead has each webhook statement that wrote outbox
+rows also ``pg_notify`` (https://www.postgresql.org/docs/current/sql-notify.html,
+:mod:`opbx.telephony.pg_store`): the notification is delivered when that statement commits,
+and the leader reads the outbox at once instead of at its next poll. The leader's own
+webhooks need no notification: they are handed to its relay in memory. On SQLite there is
+one process, which always leads.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from opbx.db.engine import Database
@@ -28,7 +28,6 @@ _LOCK = 7_304_122_001
 """The PostgreSQL advisory lock key held by the one relay that sends."""
 CHANNEL = "opbx_outbox"
 """Where processes that do not lead say they committed outbox rows."""
-_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
 
 
 class Leadership:
@@ -73,11 +72,6 @@ class Leadership:
 
     def _on_notification(self, *_: Any) -> None:
         self._notified()
-
-    def tell_leader(self, connection: Connection) -> None:
-        """In a transaction that wrote outbox rows: have the leader told when it commits, unless it is us."""
-        if not self.leads:
-            connection.execute(_NOTIFY)
 
     async def release(self) -> None:
         """Give up the lead (ending its session releases the lock); a later :meth:`hold` may take it again."""

@@ -26,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from opbx.configuration import ConfigError, StartupError, mask_url
+from opbx.db.postgresql import DriverPool
 from opbx.db.sqlite import READ_ONLY, SqliteWriter, begin, configure_connection
 
-__all__ = ["DEFAULT_DATABASE_URL", "Database", "async_url", "check_database_url"]
+__all__ = ["DEFAULT_DATABASE_URL", "Database", "async_url", "check_database_url", "json_text"]
 
 T = TypeVar("T")
 
@@ -51,11 +52,12 @@ _MIGRATION_LOCK = 0x0BB8_0001
 """The PostgreSQL advisory lock key held while migrating (any constant no other code uses)."""
 
 
-def _json_text(value: object) -> str:
+def json_text(value: object) -> str:
+    """``value`` as JSON text, as every JSON column stores it (orjson)."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-_JSON: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
+_JSON: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": orjson.loads}
 """JSON columns through orjson: a webhook writes three (its record, its event's channels and payload)."""
 
 
@@ -128,6 +130,8 @@ class Database:
             options.update(pool_size=10, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(self.url, **options, **_JSON)
         self._writer: SqliteWriter | None = None
+        self.driver: DriverPool | None = None
+        """On PostgreSQL, asyncpg connections of their own for the webhook path (:mod:`opbx.db.postgresql`)."""
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", configure_connection)
             event.listen(self.engine.sync_engine, "begin", begin)
@@ -135,6 +139,7 @@ class Database:
                 self._writer = SqliteWriter(path, echo=echo, engine_options=_JSON)
         else:
             _ping_when_idle(self.engine.sync_engine)
+            self.driver = DriverPool(self.url)
         self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.readers = async_sessionmaker(self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
@@ -156,7 +161,8 @@ class Database:
         whole unit of work costs one hand-off, not one per statement. On SQLite it runs in
         the one writer thread, on its own connection: the event loop never waits for the
         write lock, and writes queue there instead of racing for it. On PostgreSQL it runs
-        on an asyncpg connection (``run_sync``); each statement is still one round trip.
+        on an asyncpg connection (``run_sync``); each statement is still one round trip. (The
+        webhooks do not come this way on PostgreSQL: :mod:`opbx.telephony.pg_store`.)
         """
         if self._writer is not None:
             return await self._writer.run(unit, committed=committed)
@@ -220,6 +226,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.driver is not None:
+            await self.driver.close()
         if self._writer is not None:  # later writes, if any, go through the asyncio engine
             writer, self._writer = self._writer, None
             await writer.close()

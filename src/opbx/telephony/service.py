@@ -19,6 +19,7 @@ Providers retry and reorder, so:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -27,14 +28,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
+import asyncpg
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from opbx.broadcasting.relay import Pending
 from opbx.clock import Clock, SystemClock
 from opbx.db.engine import Database
+from opbx.db.postgresql import DRIVER_ERRORS
 from opbx.parsing import parse_record_id
 from opbx.telephony.events import (
     AnsweredBy,
@@ -47,8 +50,22 @@ from opbx.telephony.events import (
     organization_channel,
 )
 from opbx.telephony.ingest import InvalidWebhook, ProviderReport, WebhookKind, parse_webhook, verify_signature
+from opbx.telephony.pg_store import PgCallStore
 from opbx.telephony.states import TERMINAL, CallState, IllegalTransition, is_stale, path_to
-from opbx.telephony.store import Call, CallChange, CallStore, ExtensionRow, SecretChanged, SqlCallStore
+from opbx.telephony.store import (
+    Call,
+    CallChange,
+    Conflict,
+    DidRow,
+    EventRow,
+    ExtensionRow,
+    Lookup,
+    SecretChanged,
+    Snapshot,
+    SqlCallStore,
+    outbox_rows,
+    read_secrets,
+)
 from opbx.telephony.timing import PhaseTimes
 
 __all__ = ["CallService", "Outcome", "UnknownDid", "WebhookForbidden", "WebhookResult", "WebhookUnauthorized"]
@@ -76,6 +93,13 @@ class Outcome(StrEnum):
     IGNORED = "ignored"
 
 
+_RETRIABLE_ON_POSTGRESQL: tuple[type[BaseException], ...] = (
+    asyncpg.UniqueViolationError,
+    asyncpg.exceptions.TransactionRollbackError,
+    *DRIVER_ERRORS,
+)
+
+
 @dataclass(slots=True)
 class _Change:
     """What one report does to one call, gathered before it is written."""
@@ -83,8 +107,10 @@ class _Change:
     call: Call | None
     before: Call | None
     """The call as it was read; None for a call this report creates."""
+    snapshot: Snapshot
     report: ProviderReport
     digest: str
+    secret: str
     now: datetime
     events: list[CallEvent] = field(default_factory=list)
 
@@ -100,6 +126,26 @@ class WebhookResult:
     """The outbox rows the webhook committed, for the relay."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    """The answer to one webhook, and what it writes (None: nothing, a duplicate)."""
+
+    outcome: Outcome
+    call: Call
+    change: CallChange | None
+    reason: str | None = None
+
+    def result(self, written: list[tuple[int, int]]) -> WebhookResult:
+        """The answer, once ``written``: each outbox row's ``(id, seq)``."""
+        call, change = self.call, self.change
+        if change is None:
+            return WebhookResult(self.outcome, call.call_id, call.status, (), self.reason)
+        rows = outbox_rows(change, written[0][1]) if written else []
+        outbox = tuple(Pending(id=row_id, **row) for (row_id, _), row in zip(written, rows, strict=True))
+        names = tuple(event.name for event in change.events)
+        return WebhookResult(self.outcome, call.call_id, call.status, names, self.reason, outbox)
+
+
 class CallService:
     """Applies provider webhooks to the call log."""
 
@@ -109,17 +155,17 @@ class CallService:
         *,
         clock: Clock | None = None,
         on_commit: Callable[[list[Pending]], None] | None = None,
-        tell_leader: Callable[[Connection], None] | None = None,
+        leads: Callable[[], bool] | None = None,
     ) -> None:
         """``on_commit`` is handed the outbox rows of each webhook that wrote some, once committed;
-        ``tell_leader`` is called in the transaction that wrote them, before it commits (for
-        :meth:`opbx.broadcasting.leadership.Leadership.tell_leader`)."""
+        ``leads`` says whether this process's relay sends: when it does not, each webhook that
+        wrote outbox rows notifies the one that does (:mod:`opbx.broadcasting.leadership`)."""
         self._database = database
         self._clock = clock or SystemClock()
         self._on_commit = on_commit or (lambda events: None)
-        self._tell_leader = tell_leader or (lambda connection: None)
+        self._leads = leads or (lambda: True)
         self._secrets: dict[int, str] = {}
-        """Webhook secrets by organization, as last read: tried first, confirmed by each transaction."""
+        """Webhook secrets by organization, as last read: tried first, confirmed by each webhook's read."""
         self.times = PhaseTimes()
         """Where applying webhooks spent its time (:mod:`opbx.telephony.timing`), for the metrics."""
 
@@ -141,78 +187,121 @@ class CallService:
     ) -> WebhookResult:
         """Verify, parse and apply one webhook. Raises the errors above and InvalidWebhook.
 
-        All of it is one transaction (:meth:`Database.write`). The signature is checked
-        against the secrets as last read, and the one that matched is confirmed in that
-        transaction (by the statement that takes the ``seq``, else by a read of its own), so
-        a rotated secret counts at once, in every process.
+        The signature is checked against the secrets as last read (read again when none
+        matches), then the body is parsed, then the webhook reads what it needs and writes
+        what it changed, all or nothing (:mod:`opbx.telephony.store`). The read also reads
+        the secret that matched, so a secret rotated in another process counts at once.
         """
         digest = hashlib.sha256(kind.encode() + b"\n" + body).hexdigest()
-        times = self.times
         hinted = self._hinted(organization_hint)
-        handed_over = 0.0
+        locked = False
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                return await self._attempt(kind, body, signature, hinted, digest, locked=locked)
+            except SecretChanged as exc:
+                self._secrets.pop(exc.organization_id, None)
+                if attempt == _ATTEMPTS:
+                    raise WebhookUnauthorized("the webhook secret keeps changing") from None
+            except Conflict:
+                locked = True  # the call changed under this webhook: next time, lock it first
+            except DBAPIError as exc:
+                # SQLite: two webhooks for one new call raced to create it, or the database
+                # asked us to retry: run the whole unit again.
+                retriable = isinstance(exc, IntegrityError | OperationalError) or exc.connection_invalidated
+                if not retriable or attempt == _ATTEMPTS:
+                    raise
+            except _RETRIABLE_ON_POSTGRESQL:
+                # A race to create one call or record one body (a unique index said no), a
+                # deadlock, or a pooled connection the server had closed: run it again.
+                if attempt == _ATTEMPTS:
+                    raise
+            log.info("retrying webhook %s (attempt %d)", kind, attempt + 1)
+        raise AssertionError("unreachable")
+
+    async def _attempt(
+        self, kind: WebhookKind, body: bytes, signature: str | None, hinted: int | None, digest: str, *, locked: bool
+    ) -> WebhookResult:
+        times = self.times
+        began = time.perf_counter()
+        organization_id, secret, confirmed = await self._verify(hinted, body, signature)
+        verified = time.perf_counter()
+        times.add("signature", verified - began)
+        try:
+            report = parse_webhook(kind, body, self.now())
+        except InvalidWebhook:
+            if not confirmed:  # a refusal is the signer's to hear only if the secret still is theirs
+                await self._confirm(organization_id, secret)
+            raise
+        parsed = time.perf_counter()
+        times.add("parsing", parsed - verified)
+        lookup = Lookup(
+            organization_id=organization_id,
+            call_id=report.call_id,
+            digest=digest,
+            number=report.did or report.to_number,
+            extension=report.extension,
+        )
+        if self._database.driver is not None:
+            result = await self._on_postgresql(lookup, report, secret, parsed, locked=locked)
+        else:
+            result = await self._on_sqlite(lookup, report, secret, parsed)
+        if result.outbox:
+            self._on_commit(list(result.outbox))
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "webhook %s for call %s: %s (%s)%s",
+                kind,
+                result.call_id,
+                result.outcome,
+                result.status,
+                f": {result.reason}" if result.reason else "",
+            )
+        return result
+
+    async def _on_sqlite(
+        self, lookup: Lookup, report: ProviderReport, secret: str, handed_over: float
+    ) -> WebhookResult:
+        """The read and the write in the writer's transaction (:meth:`Database.write`)."""
+        times = self.times
 
         def unit(connection: Connection) -> WebhookResult:
             began = time.perf_counter()
             times.add("begin", began - handed_over)
             store = SqlCallStore(connection)
-            organization_id, secret, confirmed = self._verify(store, hinted, body, signature)
-            parsing = time.perf_counter()  # nothing is parsed before the signature is checked
-            try:
-                report = parse_webhook(kind, body, self.now())
-                parsed = time.perf_counter()
-                result = self._apply(store, organization_id, report, digest, secret)
-                if result.outbox:
-                    self._tell_leader(connection)
-                elif not confirmed:  # taking a seq confirms the secret; nothing else did
-                    store.confirm_secret(organization_id, secret)
-            except (InvalidWebhook, WebhookForbidden, UnknownDid):
-                if not confirmed:  # a refusal is the signer's to hear only if the secret still is theirs
-                    store.confirm_secret(organization_id, secret)
-                raise
-            times.add("signature", parsing - began)
-            times.add("parsing", parsed - parsing)
-            times.add("statements", time.perf_counter() - parsed)
-            return result
+            decided = self._decide(store.read(lookup), lookup, report, secret)
+            outbox = store.save(decided.change) if decided.change is not None else []
+            times.add("statements", time.perf_counter() - began)
+            return decided.result(outbox)
 
-        for attempt in range(1, _ATTEMPTS + 1):
-            handed_over = time.perf_counter()
-            try:
-                result = await self._database.write(unit, committed=lambda seconds: times.add("commit", seconds))
-            except SecretChanged as exc:
-                self._secrets.pop(exc.organization_id, None)
-                if attempt == _ATTEMPTS:
-                    raise WebhookUnauthorized("the webhook secret keeps changing") from None
-                continue  # verified against a secret rotated since it was read: read it again
-            except DBAPIError as exc:
-                # Two webhooks for one new call raced to create it, the database asked us to
-                # retry, or a pooled connection turned out dead: run the whole unit again.
-                retriable = isinstance(exc, IntegrityError | OperationalError) or exc.connection_invalidated
-                if not retriable or attempt == _ATTEMPTS:
-                    raise
-                log.info("retrying webhook after %s", type(exc).__name__)
-                continue
-            if result.outbox:
-                self._on_commit(list(result.outbox))
-            if log.isEnabledFor(logging.INFO):
-                log.info(
-                    "webhook %s for call %s: %s (%s)%s",
-                    kind,
-                    result.call_id,
-                    result.outcome,
-                    result.status,
-                    f": {result.reason}" if result.reason else "",
-                )
-            return result
-        raise AssertionError("unreachable")
+        return await self._database.write(unit, committed=lambda seconds: times.add("commit", seconds))
 
-    def _verify(
-        self, store: CallStore, hinted: int | None, body: bytes, signature: str | None
-    ) -> tuple[int, str, bool]:
-        """The organization whose secret signed ``body``, that secret, and whether this transaction read it.
+    async def _on_postgresql(
+        self, lookup: Lookup, report: ProviderReport, secret: str, handed_over: float, *, locked: bool
+    ) -> WebhookResult:
+        """The read, then the write that commits by itself (:mod:`opbx.telephony.pg_store`).
+
+        ``locked``: in a transaction that locks the call first, after a :class:`Conflict`.
+        """
+        times, driver = self.times, self._database.driver
+        assert driver is not None
+        async with driver.connection() as connection:
+            began = time.perf_counter()
+            times.add("begin", began - handed_over)
+            store = PgCallStore(connection)
+            async with connection.transaction() if locked else contextlib.nullcontext():
+                if locked:
+                    await store.lock(lookup.call_id)
+                decided = self._decide(await store.read(lookup), lookup, report, secret)
+                outbox = await store.save(decided.change, notify=not self._leads()) if decided.change else []
+            times.add("statements", time.perf_counter() - began)
+        return decided.result(outbox)
+
+    async def _verify(self, hinted: int | None, body: bytes, signature: str | None) -> tuple[int, str, bool]:
+        """The organization whose secret signed ``body``, that secret, and whether it was just read.
 
         The secrets as last read are tried first; only when none matches are they read again
-        (a new organization, a rotated secret). One tried from memory is confirmed later in
-        the same transaction, so a rotation elsewhere still counts at once.
+        (a new organization, a rotated secret). One tried from memory is confirmed later, by
+        the webhook's read.
         """
         known = self._secrets
         if hinted is None:
@@ -224,7 +313,7 @@ class CallService:
         for organization_id, secret in remembered:
             if verify_signature(secret, body, signature):
                 return organization_id, secret, False
-        read = store.secrets(hinted)
+        read = await self._database.read(lambda connection: read_secrets(connection, hinted))
         if hinted is None:
             known.clear()  # organizations deleted since are forgotten too
         known.update(read)
@@ -233,89 +322,94 @@ class CallService:
                 return organization_id, secret, True
         raise WebhookUnauthorized("missing or invalid X-Cloudonix-Signature")
 
-    def _apply(
-        self, store: CallStore, organization_id: int, report: ProviderReport, digest: str, secret: str
-    ) -> WebhookResult:
-        call, received = store.call_for_update(report.call_id, digest)
+    async def _confirm(self, organization_id: int, secret: str) -> None:
+        """Raise :class:`SecretChanged` unless ``secret`` is still the organization's."""
+        read = await self._database.read(lambda connection: read_secrets(connection, organization_id))
+        if read != [(organization_id, secret)]:
+            raise SecretChanged(organization_id)
+
+    def _decide(self, snapshot: Snapshot, lookup: Lookup, report: ProviderReport, secret: str) -> _Decision:
+        """What the report does to the call as read: the answer, and what to write (if anything)."""
+        organization_id = lookup.organization_id
+        if snapshot.secret != secret:
+            raise SecretChanged(organization_id)
+        call = snapshot.call
         # Whose call it is comes first: another organization learns nothing, not even "duplicate".
         if call is not None and call.organization_id != organization_id:
             raise WebhookForbidden(f"call {report.call_id} belongs to another organization")
         # A body already received is a duplicate; its record refers to its call, so only a call
         # that exists can have one (the digest covers the body, and so the call id).
-        if call is not None and received:
-            return WebhookResult(Outcome.DUPLICATE, report.call_id, call.status)
+        if call is not None and snapshot.received:
+            return _Decision(Outcome.DUPLICATE, call, None)
         now = self.now()
-        change = _Change(call, replace(call) if call is not None else None, report, digest, now)
+        change = _Change(
+            call, replace(call) if call is not None else None, snapshot, report, lookup.digest, secret, now
+        )
         if call is None:
-            call = change.call = self._create(store, organization_id, report, now)
+            call = change.call = self._create(snapshot.did, organization_id, report, now)
             change.events.append(self._initiated(call))
         current = CallState(call.status)
         if current in TERMINAL:
             if report.state is not current:  # a contradiction changes nothing the final state recorded
                 reason = f"{current} is final; a report of {report.state} changes nothing"
-                return self._result(store, change, secret, Outcome.IGNORED, reason)
+                return self._write(change, Outcome.IGNORED, reason)
             filled = _fill_in(call, report)
             call.updated_at = now
             reason = f"{current} is final" + (f"; filled in {', '.join(filled)}" if filled else "")
-            return self._result(store, change, secret, Outcome.IGNORED, reason)
+            return self._write(change, Outcome.IGNORED, reason)
         if is_stale(current, report.state):
             if change.before is None:
-                return self._result(store, change, secret, Outcome.APPLIED, None)
-            return self._result(store, change, secret, Outcome.IGNORED, f"{report.state} is behind {current}")
+                return self._write(change, Outcome.APPLIED, None)
+            return self._write(change, Outcome.IGNORED, f"{report.state} is behind {current}")
         try:
             path = path_to(current, report.state)
         except IllegalTransition as exc:
             log.warning("ignoring contradictory report for call %s: %s", call.call_id, exc)
-            return self._result(store, change, secret, Outcome.IGNORED, str(exc))
+            return self._write(change, Outcome.IGNORED, str(exc))
         for state in path:
-            change.events.append(self._enter(store, call, state, report, now))
-        return self._result(store, change, secret, Outcome.APPLIED, None)
+            change.events.append(self._enter(snapshot, call, state, report, now))
+        return self._write(change, Outcome.APPLIED, None)
 
-    def _result(
-        self, store: CallStore, change: _Change, secret: str, outcome: Outcome, reason: str | None
-    ) -> WebhookResult:
-        """Write what the report changed: the call, its provider record, the events in the outbox."""
-        call, events, now = change.call, change.events, change.now
+    @staticmethod
+    def _write(change: _Change, outcome: Outcome, reason: str | None) -> _Decision:
+        """What the report changed, to be written: the call, its provider record, its events."""
+        call, before = change.call, change.before
         assert call is not None
-        first_seq = store.next_seq(call.organization_id, len(events), secret) - len(events) + 1 if events else 0
-        rows: list[dict[str, Any]] = []
-        for seq, event in enumerate(events, start=first_seq):
-            channels = [organization_channel(call.organization_id)]
-            if not isinstance(event, CallInitiated) and call.extension_id is not None:
-                channels.append(extension_channel(call.extension_id))
-            rows.append(
-                {
-                    "event_id": event.event_id,
-                    "organization_id": call.organization_id,
-                    "call_id": call.call_id,
-                    "seq": seq,
-                    "name": event.name,
-                    "channels": channels,
-                    "payload": {**event.payload(), "seq": seq},
-                    "created_at": now,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                }
+        events = [
+            EventRow(
+                event_id=event.event_id,
+                name=event.name,
+                channels=[organization_channel(call.organization_id)]
+                + ([extension_channel(call.extension_id)]
+                   if not isinstance(event, CallInitiated) and call.extension_id is not None else []),
+                payload=event.payload(),
             )
+            for event in change.events
+        ]  # fmt: skip
         record = {
             "kind": change.report.kind,
             "digest": change.digest,
             "body": change.report.raw or {},
-            "received_at": now,
+            "received_at": change.now,
         }
         write_call: Literal["insert", "update", "none"] = (
-            "insert" if change.before is None else "update" if call != change.before else "none"
+            "insert" if before is None else "update" if call != before else "none"
         )
-        ids = store.save(CallChange(call=call, write_call=write_call, record=record, outbox=rows))
-        outbox = tuple(Pending(id=row_id, **row) for row_id, row in zip(ids, rows, strict=True))
-        names = tuple(event.name for event in events)
-        return WebhookResult(outcome, call.call_id, call.status, names, reason, outbox)
+        written = CallChange(
+            call=call,
+            write_call=write_call,
+            version=change.snapshot.version,
+            secret=change.secret,
+            record=record,
+            events=events,
+            now=change.now,
+        )
+        return _Decision(outcome, call, written, reason)
 
     @staticmethod
-    def _create(store: CallStore, organization_id: int, report: ProviderReport, now: datetime) -> Call:
-        """The new call (not yet inserted: :meth:`_result` writes it in its final state)."""
+    def _create(did: DidRow | None, organization_id: int, report: ProviderReport, now: datetime) -> Call:
+        """The new call (not yet inserted: :meth:`_write` has it written in its final state)."""
         number = report.did or report.to_number
-        did = store.did_by_number(number) if number else None
         if did is None:
             raise UnknownDid(f"no organization owns the number {number!r}")
         if did.organization_id != organization_id:
@@ -335,7 +429,7 @@ class CallService:
         )
 
     def _enter(
-        self, store: CallStore, call: Call, state: CallState, report: ProviderReport, now: datetime
+        self, snapshot: Snapshot, call: Call, state: CallState, report: ProviderReport, now: datetime
     ) -> CallEvent:
         call.status = state
         call.updated_at = now
@@ -349,11 +443,11 @@ class CallService:
             )
         if state is CallState.ANSWERED:
             call.answered_at = _answered_at(report)
-            answering = store.extension_by_number(call.organization_id, report.extension) if report.extension else None
+            answering = snapshot.answering  # the extension the report names, if it names one
             if answering is not None:
                 call.extension_id = answering.id
-            elif call.extension_id is not None:
-                answering = store.extension(call.extension_id)
+            else:
+                answering = snapshot.extension
             return CallAnswered(
                 event_id=str(uuid.uuid4()),
                 call_id=call.call_id,

@@ -1,37 +1,52 @@
-"""The call log's write side: one webhook's unit of work, in SQL Core statements.
+"""The call log's side of one webhook: one read, then one write.
 
-:class:`CallStore` is what the service needs; :class:`SqlCallStore` implements it on one
-synchronous Core connection inside one transaction (:meth:`opbx.db.engine.Database.write`).
-On PostgreSQL the call row is locked (``SELECT ... FOR UPDATE``) so two webhooks for one
-call apply one after the other; on SQLite the ``BEGIN IMMEDIATE`` of
-:mod:`opbx.db.engine` serializes writers.
+A webhook reads everything it may need in one statement (:class:`Snapshot`: its
+organization's secret, the call, whether this body was received already, the number's
+DID, the extensions it may name), the state machine decides in memory
+(:mod:`opbx.telephony.service`), and what it changed is written at once
+(:class:`CallChange`). Two implementations:
+
+* :class:`SqlCallStore`, here: SQLAlchemy Core on a synchronous connection inside the
+  writer's transaction (:meth:`opbx.db.engine.Database.write`). SQLite serializes its
+  writers (``BEGIN IMMEDIATE``), so nothing changes between the read and the write; the
+  write is one statement per table, which on SQLite costs no round trip.
+* :class:`opbx.telephony.pg_store.PgCallStore`: PostgreSQL, straight on asyncpg, where each
+  statement is a round trip: the read, then one guarded statement that writes everything
+  and commits by itself.
 
 Why Core and not the ORM: a webhook touches a handful of rows it reads once and writes
 once, which is what the ORM's identity map and unit of work are not for; measured, they
 were most of a webhook's CPU (``docs/benchmarks.md``, issue 11). The statements are built
 once, here, so each execution only binds its values.
-
-On PostgreSQL, what a webhook writes (the call, its provider record, its outbox rows) is
-one statement, the later inserts as data-modifying ``WITH`` queries
-(https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING): one
-round trip where there were three or four, each a few tenths of a millisecond that the
-organization's ``seq`` row lock is held. SQLite runs them one by one, in the same
-transaction, where a statement costs no round trip.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from sqlalchemy import CTE, Insert, Table, bindparam, insert, select, union_all, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql import Select
 
 from opbx.db.models import Base, CallLog, Did, Extension, Organization, OutboxEvent, ProviderRecord, User
 
-__all__ = ["Call", "CallChange", "CallStore", "DidRow", "ExtensionRow", "SecretChanged", "SqlCallStore"]
+__all__ = [
+    "Call",
+    "CallChange",
+    "Conflict",
+    "DidRow",
+    "EventRow",
+    "ExtensionRow",
+    "Lookup",
+    "SecretChanged",
+    "Snapshot",
+    "SqlCallStore",
+    "read_statement",
+    "snapshot_of",
+]
 
 
 class SecretChanged(Exception):
@@ -40,6 +55,10 @@ class SecretChanged(Exception):
     def __init__(self, organization_id: int) -> None:
         super().__init__(organization_id)
         self.organization_id = organization_id
+
+
+class Conflict(Exception):
+    """The call changed between a webhook's read and its write (or its secret did): nothing was written."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -65,19 +84,6 @@ class Call:
     updated_at: datetime
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CallChange:
-    """Everything one webhook writes, in one go."""
-
-    call: Call
-    write_call: Literal["insert", "update", "none"]
-    """``insert`` a call first seen, ``update`` one changed, leave it be (``none``)."""
-    record: dict[str, Any]
-    """The ``provider_records`` row but its ``call_log_id`` (column name to value)."""
-    outbox: list[dict[str, Any]]
-    """The ``outbox_events`` rows (column name to value), their ``seq`` taken already."""
-
-
 @dataclass(frozen=True, slots=True)
 class DidRow:
     id: int
@@ -96,37 +102,66 @@ class ExtensionRow:
     user_name: str | None
 
 
-class CallStore(Protocol):
-    """Reads and writes of one webhook's transaction."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lookup:
+    """What one webhook reads, by key."""
 
-    def secrets(self, organization_id: int | None) -> list[tuple[int, str]]:
-        """``(id, webhook secret)`` of that organization, or of all when None."""
-        ...
+    organization_id: int
+    """The organization whose secret signed it."""
+    call_id: str
+    digest: str
+    """Of the kind and body: a body received already is a duplicate."""
+    number: str | None
+    """The number called, whose DID routes a call not seen yet."""
+    extension: str | None
+    """The number of the extension the report says answered."""
 
-    def confirm_secret(self, organization_id: int, secret: str) -> None:
-        """Raise :class:`SecretChanged` unless ``secret`` is still the organization's."""
-        ...
 
-    def call_for_update(self, call_id: str, digest: str) -> tuple[Call | None, bool]:
-        """The call, locked until commit, and whether a body with ``digest`` was received already."""
-        ...
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot:
+    """Everything one webhook may need, as one statement read it."""
 
-    def did_by_number(self, phone_number: str) -> DidRow | None: ...
+    secret: str | None
+    """The organization's webhook secret now; None when it no longer exists."""
+    call: Call | None
+    version: int
+    """Which version of the call row was read (PostgreSQL's ``xmin``; 0 on SQLite)."""
+    received: bool
+    """This very body was received already (its digest is on record)."""
+    did: DidRow | None
+    """The DID of :attr:`Lookup.number`, for a call not seen yet."""
+    answering: ExtensionRow | None
+    """The extension :attr:`Lookup.extension` names, in the organization."""
+    extension: ExtensionRow | None
+    """The call's extension (a new call's: its DID's)."""
 
-    def extension(self, extension_id: int) -> ExtensionRow | None: ...
 
-    def extension_by_number(self, organization_id: int, number: str) -> ExtensionRow | None: ...
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventRow:
+    """One ``outbox_events`` row before the organization's ``seq`` is taken for it."""
 
-    def save(self, change: CallChange) -> list[int]:
-        """Write what one webhook changed; return the ids of its outbox rows, in order."""
-        ...
+    event_id: str
+    name: str
+    channels: list[str]
+    payload: dict[str, Any]
+    """The event's payload; ``seq`` is added to it when the row is written."""
 
-    def next_seq(self, organization_id: int, count: int, secret: str) -> int:
-        """Reserve ``count`` sequence numbers of the organization's events; return the last.
 
-        Confirms ``secret`` on the way, as :meth:`confirm_secret` does (same statement).
-        """
-        ...
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallChange:
+    """Everything one webhook writes, in one go."""
+
+    call: Call
+    write_call: Literal["insert", "update", "none"]
+    """``insert`` a call first seen, ``update`` one changed, leave it be (``none``)."""
+    version: int
+    """The version of the call row the change was decided on (:attr:`Snapshot.version`)."""
+    secret: str
+    """The secret the webhook was verified with: written only while it is still the organization's."""
+    record: dict[str, Any]
+    """The ``provider_records`` row but its ``call_log_id`` (column name to value)."""
+    events: list[EventRow]
+    now: datetime
 
 
 _tables = Base.metadata.tables
@@ -136,51 +171,102 @@ _extensions = _tables[Extension.__tablename__]
 _users = _tables[User.__tablename__]
 _records = _tables[ProviderRecord.__tablename__]
 _dids = _tables[Did.__tablename__]
-_CALL_COLUMNS = tuple(field.name for field in fields(Call))
-_CHANGEABLE = tuple(name for name in _CALL_COLUMNS if name not in ("id", "call_id", "organization_id"))
+_outbox = _tables[OutboxEvent.__tablename__]
+CALL_COLUMNS = tuple(field.name for field in fields(Call))
+CHANGEABLE = tuple(name for name in CALL_COLUMNS if name not in ("id", "call_id", "organization_id"))
+
+
+def read_statement(version: ColumnElement[Any]) -> Select[Any]:
+    """The one statement a webhook reads with (binds the fields of :class:`Lookup`).
+
+    One row, from the organization: its secret, then each of the rest outer-joined, so a
+    call, DID or extension that does not exist reads as NULLs. ``version`` is the column
+    that tells versions of the call row apart.
+    """
+    answering, answering_user = _extensions.alias("answering"), _users.alias("answering_user")
+    extension, extension_user = _extensions.alias("extension"), _users.alias("extension_user")
+    received = select(_records.c.id).where(_records.c.digest == bindparam("digest")).exists()
+    joined = (
+        _organizations.outerjoin(_calls, _calls.c.call_id == bindparam("call_id"))
+        # The DID routes only a call not seen yet; a known call keeps its own extension.
+        .outerjoin(_dids, and_(_calls.c.id.is_(None), _dids.c.phone_number == bindparam("number")))
+        .outerjoin(
+            answering,
+            and_(answering.c.organization_id == _organizations.c.id, answering.c.number == bindparam("extension")),
+        )
+        .outerjoin(answering_user, answering_user.c.id == answering.c.user_id)
+        .outerjoin(extension, extension.c.id == func.coalesce(_calls.c.extension_id, _dids.c.extension_id))
+        .outerjoin(extension_user, extension_user.c.id == extension.c.user_id)
+    )
+    columns = (
+        _organizations.c.webhook_secret,
+        *(_calls.c[name] for name in CALL_COLUMNS),
+        version.label("version"),
+        received.label("received"),
+        _dids.c.id, _dids.c.organization_id, _dids.c.phone_number, _dids.c.extension_id,
+        answering.c.id, answering.c.number, answering.c.user_id, answering_user.c.name,
+        extension.c.id, extension.c.number, extension.c.user_id, extension_user.c.name,
+    )  # fmt: skip
+    return select(*columns).select_from(joined).where(_organizations.c.id == bindparam("organization_id"))
+
+
+def lookup_parameters(lookup: Lookup) -> dict[str, Any]:
+    return {
+        "organization_id": lookup.organization_id,
+        "call_id": lookup.call_id,
+        "digest": lookup.digest,
+        "number": lookup.number,
+        "extension": lookup.extension,
+    }
+
+
+def snapshot_of(row: Sequence[Any] | None) -> Snapshot:
+    """The :class:`Snapshot` in a row of :func:`read_statement` (None: no such organization)."""
+    if row is None:
+        return Snapshot(secret=None, call=None, version=0, received=False, did=None, answering=None, extension=None)
+    columns = len(CALL_COLUMNS)
+    call_values = row[1 : 1 + columns]
+    rest = row[1 + columns :]
+    call = Call(**dict(zip(CALL_COLUMNS, call_values, strict=True))) if call_values[0] is not None else None
+    return Snapshot(
+        secret=row[0],
+        call=call,
+        version=rest[0] or 0,
+        received=bool(rest[1]),
+        did=DidRow(*rest[2:6]) if rest[2] is not None else None,
+        answering=ExtensionRow(*rest[6:10]) if rest[6] is not None else None,
+        extension=ExtensionRow(*rest[10:14]) if rest[10] is not None else None,
+    )
+
+
+def outbox_rows(change: CallChange, first_seq: int) -> list[dict[str, Any]]:
+    """The change's ``outbox_events`` rows, their ``seq`` counting from ``first_seq`` (also in each payload)."""
+    call, now = change.call, change.now
+    return [
+        {
+            "event_id": event.event_id,
+            "organization_id": call.organization_id,
+            "call_id": call.call_id,
+            "seq": seq,
+            "name": event.name,
+            "channels": event.channels,
+            "payload": {**event.payload, "seq": seq},
+            "created_at": now,
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for seq, event in enumerate(change.events, start=first_seq)
+    ]
+
 
 _SECRETS = select(_organizations.c.id, _organizations.c.webhook_secret)
 _SECRET_OF = _SECRETS.where(_organizations.c.id == bindparam("organization_id"))
-_SECRET_IS = select(_organizations.c.id).where(
-    _organizations.c.id == bindparam("organization_id"), _organizations.c.webhook_secret == bindparam("secret")
-)
-# Whether the body was received already: a column of the call's row, not a round trip of its own.
-_RECEIVED = select(_records.c.id).where(_records.c.digest == bindparam("digest")).exists()
-_CALL = (
-    select(*(_calls.c[name] for name in _CALL_COLUMNS), _RECEIVED.label("received"))
-    .where(_calls.c.call_id == bindparam("call_id"))
-    .with_for_update()
-)
-_DID = select(_dids.c.id, _dids.c.organization_id, _dids.c.phone_number, _dids.c.extension_id).where(
-    _dids.c.phone_number == bindparam("phone_number")
-)
-_EXTENSION = select(_extensions.c.id, _extensions.c.number, _extensions.c.user_id, _users.c.name).outerjoin(
-    _users, _users.c.id == _extensions.c.user_id
-)
-_EXTENSION_BY_ID = _EXTENSION.where(_extensions.c.id == bindparam("extension_id"))
-_EXTENSION_BY_NUMBER = _EXTENSION.where(
-    _extensions.c.organization_id == bindparam("organization_id"), _extensions.c.number == bindparam("number")
-)
+_READ = read_statement(literal(0))
 _INSERT_CALL = insert(_calls).returning(_calls.c.id)
-_RECORD_COLUMNS = ("kind", "digest", "body", "received_at")
-_OUTBOX_COLUMNS = (
-    "event_id",
-    "organization_id",
-    "call_id",
-    "seq",
-    "name",
-    "channels",
-    "payload",
-    "created_at",
-    "attempts",
-    "next_attempt_at",
-)
 _UPDATE_CALL = update(_calls).where(_calls.c.id == bindparam("row_id"))
 _INSERT_RECORD = insert(_records)
-_outbox = _tables[OutboxEvent.__tablename__]
 _INSERT_OUTBOX = insert(_outbox).returning(_outbox.c.id)
 _INSERT_OUTBOX_ROWS = insert(_outbox).returning(_outbox.c.id, sort_by_parameter_order=True)
-"""Several rows (a report that walks several states): "insertmanyvalues", dearer than one row's insert."""
 # The row lock this update takes is held until commit, so an organization's numbers are
 # handed out in commit order (SQLite serializes its writers anyway).
 _NEXT_SEQ = (
@@ -191,121 +277,49 @@ _NEXT_SEQ = (
 )
 
 
-def _bound(table: Table, name: str, key: str) -> BindParameter[Any]:
-    return bindparam(key, type_=table.c[name].type)
-
-
-def _one_statement(write_call: str, events: int) -> Insert:
-    """PostgreSQL: the call, its record and ``events`` outbox rows written by one statement.
-
-    Binds ``call_<column>`` (and ``row_id`` for an update), ``record_<column>`` and
-    ``<column>_<n>`` for the n-th outbox row. Returns the outbox rows' ``id`` and ``seq``.
-    """
-    call_values = {name: _bound(_calls, name, f"call_{name}") for name in _CALL_COLUMNS if name != "id"}
-    record = {name: _bound(_records, name, f"record_{name}") for name in _RECORD_COLUMNS}
-    ctes: list[CTE] = []
-    if write_call == "insert":
-        new_call = insert(_calls).values(call_values).returning(_calls.c.id).cte("new_call")
-        ctes.append(new_call)
-        record_insert = insert(_records).from_select(["call_log_id", *record], select(new_call.c.id, *record.values()))
+def read_secrets(connection: Connection, organization_id: int | None) -> list[tuple[int, str]]:
+    """``(id, webhook secret)`` of that organization, or of all when None."""
+    if organization_id is None:
+        rows = connection.execute(_SECRETS)
     else:
-        if write_call == "update":
-            changed = {name: call_values[name] for name in _CHANGEABLE}
-            ctes.append(update(_calls).where(_calls.c.id == bindparam("row_id")).values(changed).cte("changed_call"))
-        record_insert = insert(_records).values(call_log_id=bindparam("row_id"), **record)
-    if not events:
-        return record_insert.add_cte(*ctes) if ctes else record_insert
-    ctes.append(record_insert.cte("record"))
-    # Rows as SELECTs, not a multi-row VALUES: SQLAlchemy caches the compiled form of this, not of that.
-    rows = [select(*(_bound(_outbox, name, f"{name}_{n}") for name in _OUTBOX_COLUMNS)) for n in range(events)]
-    values = rows[0] if events == 1 else union_all(*rows)
-    return insert(_outbox).from_select(_OUTBOX_COLUMNS, values).returning(_outbox.c.id, _outbox.c.seq).add_cte(*ctes)
-
-
-_ONE_STATEMENT: dict[tuple[str, int], Insert] = {}
-""":func:`_one_statement` by shape, built when first needed."""
+        rows = connection.execute(_SECRET_OF, {"organization_id": organization_id})
+    return [(row[0], row[1]) for row in rows]
 
 
 class SqlCallStore:
-    """:class:`CallStore` on one Core connection, inside its transaction."""
+    """One webhook's read and write on a Core connection, inside the writer's transaction."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self._in_one_statement = connection.dialect.name == "postgresql"
 
-    def secrets(self, organization_id: int | None) -> list[tuple[int, str]]:
-        if organization_id is None:
-            rows = self._connection.execute(_SECRETS)
-        else:
-            rows = self._connection.execute(_SECRET_OF, {"organization_id": organization_id})
-        return [(row[0], row[1]) for row in rows]
+    def read(self, lookup: Lookup) -> Snapshot:
+        return snapshot_of(self._connection.execute(_READ, lookup_parameters(lookup)).first())
 
-    def confirm_secret(self, organization_id: int, secret: str) -> None:
-        parameters = {"organization_id": organization_id, "secret": secret}
-        if self._connection.execute(_SECRET_IS, parameters).first() is None:
-            raise SecretChanged(organization_id)
+    def save(self, change: CallChange) -> list[tuple[int, int]]:
+        """Write the change; return each outbox row's ``(id, seq)``, in order.
 
-    def call_for_update(self, call_id: str, digest: str) -> tuple[Call | None, bool]:
-        row = self._connection.execute(_CALL, {"call_id": call_id, "digest": digest}).first()
-        if row is None:
-            return None, False
-        *values, received = row
-        return Call(**dict(zip(_CALL_COLUMNS, values, strict=True))), bool(received)
-
-    def did_by_number(self, phone_number: str) -> DidRow | None:
-        row = self._connection.execute(_DID, {"phone_number": phone_number}).first()
-        return DidRow(*row) if row is not None else None
-
-    def extension(self, extension_id: int) -> ExtensionRow | None:
-        row = self._connection.execute(_EXTENSION_BY_ID, {"extension_id": extension_id}).first()
-        return ExtensionRow(*row) if row is not None else None
-
-    def extension_by_number(self, organization_id: int, number: str) -> ExtensionRow | None:
-        parameters = {"organization_id": organization_id, "number": number}
-        row = self._connection.execute(_EXTENSION_BY_NUMBER, parameters).first()
-        return ExtensionRow(*row) if row is not None else None
-
-    def save(self, change: CallChange) -> list[int]:
-        if self._in_one_statement:
-            return self._save_in_one_statement(change)
-        call = change.call
+        Raises :class:`Conflict` when the secret is no longer the organization's.
+        """
+        connection, call = self._connection, change.call
+        count = len(change.events)
+        last = 0
+        if count:  # else the read, in this same transaction, confirmed the secret
+            parameters = {"organization_id": call.organization_id, "count": count, "secret": change.secret}
+            taken = connection.execute(_NEXT_SEQ, parameters).scalar()
+            if taken is None:
+                raise Conflict("the organization's secret changed")
+            last = taken
         if change.write_call == "insert":
-            values = {name: getattr(call, name) for name in _CALL_COLUMNS if name != "id"}
-            call.id = self._connection.execute(_INSERT_CALL, values).scalar_one()
+            values = {name: getattr(call, name) for name in CALL_COLUMNS if name != "id"}
+            call.id = connection.execute(_INSERT_CALL, values).scalar_one()
         elif change.write_call == "update":
-            self._connection.execute(
-                _UPDATE_CALL, {"row_id": call.id, **{name: getattr(call, name) for name in _CHANGEABLE}}
-            )
-        self._connection.execute(_INSERT_RECORD, {"call_log_id": call.id, **change.record})
-        if len(change.outbox) == 1:
-            return [self._connection.execute(_INSERT_OUTBOX, change.outbox[0]).scalar_one()]
-        if not change.outbox:
-            return []
-        return list(self._connection.execute(_INSERT_OUTBOX_ROWS, change.outbox).scalars())
-
-    def _save_in_one_statement(self, change: CallChange) -> list[int]:
-        shape = (change.write_call, len(change.outbox))
-        statement = _ONE_STATEMENT.get(shape)
-        if statement is None:
-            statement = _ONE_STATEMENT[shape] = _one_statement(*shape)
-        call = change.call
-        parameters: dict[str, Any] = {f"call_{name}": getattr(call, name) for name in _CALL_COLUMNS if name != "id"}
-        parameters["row_id"] = call.id
-        parameters.update((f"record_{name}", value) for name, value in change.record.items())
-        for n, row in enumerate(change.outbox):
-            parameters.update((f"{name}_{n}", row[name]) for name in _OUTBOX_COLUMNS)
-        if not change.outbox:
-            self._connection.execute(statement, parameters)
-            return []
-        ids = {seq: row_id for row_id, seq in self._connection.execute(statement, parameters)}
-        return [ids[row["seq"]] for row in change.outbox]
-
-    def next_seq(self, organization_id: int, count: int, secret: str) -> int:
-        parameters = {"organization_id": organization_id, "count": count, "secret": secret}
-        last: int | None = self._connection.execute(_NEXT_SEQ, parameters).scalar()
-        if last is None:
-            raise SecretChanged(organization_id)
-        return last
-
-
-_: type[CallStore] = SqlCallStore
+            connection.execute(_UPDATE_CALL, {"row_id": call.id, **{name: getattr(call, name) for name in CHANGEABLE}})
+        connection.execute(_INSERT_RECORD, {"call_log_id": call.id, **change.record})
+        rows = outbox_rows(change, last - count + 1)
+        if count == 1:
+            ids = [connection.execute(_INSERT_OUTBOX, rows[0]).scalar_one()]
+        elif count:
+            ids = list(connection.execute(_INSERT_OUTBOX_ROWS, rows).scalars())
+        else:
+            ids = []
+        return [(row_id, row["seq"]) for row_id, row in zip(ids, rows, strict=True)]

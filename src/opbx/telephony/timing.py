@@ -2,14 +2,14 @@
 
 The phases of one webhook's unit of work (:meth:`opbx.telephony.service.CallService.handle`):
 
-* ``begin``: from the handler to the unit's first line: the hand-off to SQLite's writer
-  thread and its queue, or PostgreSQL's pool check-out and ``BEGIN``;
 * ``signature``: the HMAC checks against the secrets as last read (and, when none matches,
   reading them again);
 * ``parsing``: the body into a report (JSON, typed decoding, field rules);
-* ``statements``: the rest of the unit: the SQL statements, their round trips, and the state
-  machine;
-* ``commit``: the ``COMMIT``.
+* ``begin``: from there to the unit's first line: the hand-off to SQLite's writer thread and
+  its queue, or the check-out of a PostgreSQL connection (:mod:`opbx.db.postgresql`);
+* ``statements``: the read, the state machine and the write, with their round trips (on
+  PostgreSQL the write commits by itself);
+* ``commit``: SQLite's ``COMMIT`` (0 on PostgreSQL).
 
 Wall-clock time: under load it includes waiting for the CPU, which is what a webhook waits for.
 """
