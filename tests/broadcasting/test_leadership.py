@@ -84,7 +84,11 @@ async def test_a_commit_in_a_process_that_does_not_lead_wakes_the_leader(
     await relays.initiate("elsewhere")
 
     assert await eventually(relays.calls_sent, "the leader sends the other process's event") == ["elsewhere"]
-    assert await relays.leader.pending() == 0
+
+    async def all_marked_sent() -> bool:  # just after the broadcast, not before it
+        return await relays.leader.pending() == 0
+
+    assert await eventually(all_marked_sent, "the leader marks it sent")
 
 
 async def test_a_process_standing_by_asks_for_the_lead_once_a_second_not_at_each_commit(

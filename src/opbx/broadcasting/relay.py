@@ -116,6 +116,12 @@ _MARK_SENT = (
 )
 
 
+_MARK_SENT_ON_POSTGRESQL = (
+    "UPDATE outbox_events SET sent_at = $1::timestamptz, attempts = attempts + 1 WHERE id = ANY($2::integer[])"
+)
+""":data:`_MARK_SENT` straight on asyncpg, one of the webhook path's statements (:mod:`opbx.db.postgresql`)."""
+
+
 def _read_pending(connection: Connection) -> list[Pending]:
     return [Pending(*row) for row in connection.execute(_PENDING)]
 
@@ -330,7 +336,10 @@ class OutboxRelay:
             return
         now = self._now()
         ids = [event.id for event in events]
-        await self._database.write_alone(lambda connection: _mark(connection, ids, now))
+        if self._database.driver is not None:
+            await self._database.driver.execute(_MARK_SENT_ON_POSTGRESQL, now, ids)
+        else:
+            await self._database.write_alone(lambda connection: _mark(connection, ids, now))
         if log.isEnabledFor(logging.INFO):
             for event in events:
                 self._log_sent(event, now)

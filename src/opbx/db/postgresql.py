@@ -97,6 +97,11 @@ class DriverPool:
                 connection.terminate()  # lost, or left mid-statement: never handed out again
                 raise
 
+    async def execute(self, statement: str, *arguments: Any) -> None:
+        """Run one statement that commits by itself, on a pooled connection."""
+        async with self.connection() as connection:
+            await connection.execute(statement, *arguments)
+
     async def close(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
