@@ -16,7 +16,7 @@ from opbx.db.models import CallLog, Organization, OutboxEvent, ProviderRecord
 from opbx.telephony.ingest import InvalidWebhook, WebhookKind, sign_body
 from opbx.telephony.pg_store import PgCallStore
 from opbx.telephony.service import CallService, Outcome, UnknownDid, WebhookForbidden, WebhookUnauthorized
-from opbx.telephony.store import Lookup, Snapshot
+from opbx.telephony.store import Conflict, Lookup, Snapshot
 from tests.helpers.clock import ManualClock
 from tests.helpers.world import World
 
@@ -496,3 +496,21 @@ async def test_a_call_changed_between_a_webhooks_read_and_write_is_applied_again
     row = await call(database, "contended")
     # Written from the version that rang: a write from the one read first would have lost ringing_at.
     assert (row.status, row.ringing_at is not None, row.answered_at is not None) == ("answered", True, True)
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_a_webhook_that_loses_every_race_gives_up_with_the_conflict(
+    database: Database, world: World, acme: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five attempts, then the error (the API answers 500 and the provider sends it again)."""
+    tries: list[str] = []
+
+    async def always_changed(store: PgCallStore, change: Any, *, notify: bool) -> list[tuple[int, int]]:
+        tries.append(change.call.call_id)
+        raise Conflict("changed again")
+
+    monkeypatch.setattr(PgCallStore, "save", always_changed)
+    with pytest.raises(Conflict):
+        await acme.initiated("unlucky", world.acme.did_numbers[0])
+    assert tries == ["unlucky"] * 5
+    assert await outbox(database) == []

@@ -203,6 +203,8 @@ class CallService:
                 if attempt == _ATTEMPTS:
                     raise WebhookUnauthorized("the webhook secret keeps changing") from None
             except Conflict:
+                if attempt == _ATTEMPTS:  # answered 500: the provider sends it again later
+                    raise
                 locked = True  # the call changed under this webhook: next time, lock it first
             except DBAPIError as exc:
                 # SQLite: two webhooks for one new call raced to create it, or the database
