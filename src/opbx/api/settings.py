@@ -40,6 +40,22 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name}: must be a port number, not {text!r}") from None
 
 
+def _check_realtime_url(name: str, url: str) -> None:
+    """A realtime server's base URL, as the ``pusher`` driver's client takes it, or a ConfigError naming it."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name}: {url!r} is not an http:// or https:// URL of a realtime server")
+    try:
+        parts.port  # noqa: B018  # raises on a port that is not one
+    except ValueError:
+        raise ConfigError(f"{name}: {url!r} has a port that is not a number from 0 to 65535") from None
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(
+            f"{name}: {url!r} names a realtime server with a query, a fragment or credentials; "
+            "give its scheme, host, port and path only (the app's key and secret sign each request)"
+        )
+
+
 def _urls(env: Mapping[str, str], default: tuple[str, ...]) -> tuple[str, ...]:
     name = "OPBX_PUSHER_URLS" if env.get("OPBX_PUSHER_URLS") else "OPBX_PUSHER_URL"
     text = env.get(name)
@@ -47,9 +63,7 @@ def _urls(env: Mapping[str, str], default: tuple[str, ...]) -> tuple[str, ...]:
         return default
     urls = tuple(url.strip() for url in text.split(",") if url.strip())
     for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{name}: {url!r} is not an http:// or https:// URL of a realtime server")
+        _check_realtime_url(name, url)
     if not urls:
         raise ConfigError(f"{name}: name at least one realtime server URL")
     return urls
