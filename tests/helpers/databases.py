@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import uuid
 
-import asyncpg
-
 from opbx.db.engine import Database
+from opbx.db.postgresql import create_database, drop_database, on_database
 
 POSTGRES_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -22,33 +21,21 @@ _TABLES = (
 )
 
 
-def _with_database(url: str, name: str) -> str:
-    return url.rsplit("/", 1)[0] + "/" + name
-
-
 class PostgresForTests:
     """One throwaway database per test session."""
 
     def __init__(self) -> None:
         self.name = f"opbx_test_{uuid.uuid4().hex[:12]}"
-        self.url = _with_database(POSTGRES_URL, self.name)
+        self.url = on_database(POSTGRES_URL, self.name)
         self.created = False
         self._migrated = False
 
     async def create(self) -> None:
-        connection = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
-        try:
-            await connection.execute(f'CREATE DATABASE "{self.name}"')
-        finally:
-            await connection.close()
+        await create_database(POSTGRES_URL, self.name)
         self.created = True
 
     async def drop(self) -> None:
-        connection = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        finally:
-            await connection.close()
+        await drop_database(POSTGRES_URL, self.name)
 
     async def fresh(self) -> Database:
         """The database migrated and empty; created by the first call."""

@@ -14,12 +14,12 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from opbx.configuration import ConfigError
 from opbx.db.engine import Database, check_database_url
+from opbx.db.postgresql import create_database, drop_database, on_database
 from opbx.demo import DemoOrganization, seed_demo
 
 __all__ = ["BenchDatabase", "bench_database", "chosen_url", "is_postgres"]
@@ -58,17 +58,6 @@ def chosen_url(layout: str, given: str | None, env: Mapping[str, str]) -> str | 
     return url
 
 
-def _plain(url: str) -> str:
-    """The URL asyncpg takes (no SQLAlchemy driver name)."""
-    return "postgresql://" + url.split("://", 1)[1]
-
-
-def _on_database(url: str, name: str) -> str:
-    """``url`` with its database name replaced by ``name`` (host, credentials and query kept)."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
 async def _seeded(url: str) -> DemoOrganization:
     database = Database(url)
     try:
@@ -76,17 +65,6 @@ async def _seeded(url: str) -> DemoOrganization:
         return await seed_demo(database)
     finally:
         await database.dispose()
-
-
-async def _execute(server_url: str, statement: str) -> None:
-    try:
-        connection = await asyncpg.connect(_plain(server_url))
-    except (OSError, asyncpg.PostgresError) as exc:
-        raise ConfigError(f"--database-url: the PostgreSQL server does not answer ({exc})") from None
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 @contextlib.asynccontextmanager
@@ -101,9 +79,12 @@ async def bench_database(url: str | None) -> AsyncIterator[BenchDatabase]:
         yield BenchDatabase(url, "sqlite", await _seeded(url))
         return
     name = f"opbx_bench_{uuid.uuid4().hex[:8]}"
-    await _execute(url, f'CREATE DATABASE "{name}"')
     try:
-        own = _on_database(url, name)
+        await create_database(url, name)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise ConfigError(f"--database-url: the PostgreSQL server does not answer ({exc})") from None
+    try:
+        own = on_database(url, name)
         yield BenchDatabase(own, "postgresql", await _seeded(own))
     finally:
-        await _execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await drop_database(url, name)

@@ -20,11 +20,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
-__all__ = ["DRIVER_ERRORS", "DriverPool", "driver_url"]
+__all__ = ["DRIVER_ERRORS", "DriverPool", "create_database", "driver_url", "drop_database", "on_database"]
 
 _MAX_SIZE = 10
 _IDLE_LIFETIME = 300.0
@@ -46,6 +47,29 @@ asyncpg reports a connection the server cut while it sat in the pool as any of t
 def driver_url(url: str) -> str:
     """``url`` (any PostgreSQL form SQLAlchemy takes) as asyncpg takes it: no driver name."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def on_database(url: str, name: str) -> str:
+    """``url`` with its database replaced by ``name`` (host, credentials and query kept)."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+async def _on_server(server_url: str, statement: str) -> None:
+    connection = await asyncpg.connect(driver_url(server_url))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def create_database(server_url: str, name: str) -> None:
+    """Create database ``name`` on the server of ``server_url`` (a name of our own making, quoted)."""
+    await _on_server(server_url, f'CREATE DATABASE "{name}"')
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    """Drop database ``name`` if it exists, its sessions closed first."""
+    await _on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _keep_session(connection: Any) -> None:
