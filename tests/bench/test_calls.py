@@ -11,13 +11,14 @@ import pytest
 from opbx.bench.breakdown import ROWS
 from opbx.bench.calls import result_json, run_call_bench
 from opbx.bench.scratch import bench_database
+from opbx.db.postgresql import driver_url
 from tests.helpers.databases import POSTGRES_URL
 
 pytestmark = pytest.mark.integration
 
 
 async def _bench_databases() -> set[str]:
-    connection = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    connection = await asyncpg.connect(driver_url(POSTGRES_URL))
     try:
         rows = await connection.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'opbx_bench_%'")
     finally:

@@ -16,6 +16,7 @@ from sqlalchemy import event
 from opbx.broadcasting import relay as relay_module
 from opbx.broadcasting.relay import SYNC_EVENT, OutboxRelay
 from opbx.db.engine import Database
+from opbx.db.postgresql import driver_url
 from opbx.telephony.ingest import WebhookKind, sign_body
 from opbx.telephony.service import CallService
 from tests.helpers.broadcasters import RecordingBroadcaster
@@ -117,7 +118,7 @@ async def test_the_lead_passes_on_when_the_leaders_connection_is_gone(
     assert not await other.hold()
     assert await leader.hold()  # kept
 
-    killer = await asyncpg.connect(first.url.replace("postgresql+asyncpg://", "postgresql://"))
+    killer = await asyncpg.connect(driver_url(first.url))
     try:
         await killer.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND database = "

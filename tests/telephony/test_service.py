@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from opbx.db.engine import Database
 from opbx.db.models import CallLog, Organization, OutboxEvent, ProviderRecord
+from opbx.db.postgresql import driver_url
 from opbx.telephony.ingest import InvalidWebhook, WebhookKind, sign_body
 from opbx.telephony.pg_store import PgCallStore
 from opbx.telephony.service import CallService, Outcome, UnknownDid, WebhookForbidden, WebhookUnauthorized
@@ -345,7 +346,7 @@ async def test_a_pooled_connection_the_server_cut_does_not_fail_a_webhook(
     await acme.initiated("before", did)  # the pool now holds a connection that has been used
 
     async def cut_the_pools_connections() -> None:  # from a connection of our own, outside the pool
-        killer = await asyncpg.connect(database.url.replace("postgresql+asyncpg://", "postgresql://"))
+        killer = await asyncpg.connect(driver_url(database.url))
         try:
             cut = await killer.fetchval(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "

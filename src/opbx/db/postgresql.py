@@ -114,7 +114,7 @@ class DriverPool:
             try:
                 yield connection
             except asyncpg.PostgresError as exc:
-                if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.exceptions.OperatorInterventionError):
+                if isinstance(exc, DRIVER_ERRORS):
                     connection.terminate()
                 raise  # else the server refused a statement: the connection is as good as before
             except BaseException:

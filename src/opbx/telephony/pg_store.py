@@ -42,7 +42,6 @@ from opbx.telephony.store import (
     Conflict,
     Lookup,
     Snapshot,
-    lookup_parameters,
     read_statement,
     snapshot_of,
 )
@@ -132,8 +131,7 @@ class PgCallStore:
         await self._connection.execute(_LOCK, call_id)
 
     async def read(self, lookup: Lookup) -> Snapshot:
-        parameters = lookup_parameters(lookup)
-        row = await self._connection.fetchrow(_READ, *(parameters[name] for name in _READ_ORDER))
+        row = await self._connection.fetchrow(_READ, *(getattr(lookup, name) for name in _READ_ORDER))
         return snapshot_of(tuple(row) if row is not None else None)
 
     async def save(self, change: CallChange, *, notify: bool) -> list[tuple[int, int]]:

@@ -107,7 +107,8 @@ class _Change:
     call: Call | None
     before: Call | None
     """The call as it was read; None for a call this report creates."""
-    snapshot: Snapshot
+    version: int
+    """Of the call row as read (:attr:`Snapshot.version`)."""
     report: ProviderReport
     digest: str
     secret: str
@@ -345,7 +346,7 @@ class CallService:
             return _Decision(Outcome.DUPLICATE, call, None)
         now = self.now()
         change = _Change(
-            call, replace(call) if call is not None else None, snapshot, report, lookup.digest, secret, now
+            call, replace(call) if call is not None else None, snapshot.version, report, lookup.digest, secret, now
         )
         if call is None:
             call = change.call = self._create(snapshot.did, organization_id, report, now)
@@ -400,7 +401,7 @@ class CallService:
         written = CallChange(
             call=call,
             write_call=write_call,
-            version=change.snapshot.version,
+            version=change.version,
             secret=change.secret,
             record=record,
             events=events,

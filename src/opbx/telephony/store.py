@@ -210,14 +210,12 @@ def read_statement(version: ColumnElement[Any]) -> Select[Any]:
     return select(*columns).select_from(joined).where(_organizations.c.id == bindparam("organization_id"))
 
 
+_LOOKUP_FIELDS = tuple(field.name for field in fields(Lookup))
+
+
 def lookup_parameters(lookup: Lookup) -> dict[str, Any]:
-    return {
-        "organization_id": lookup.organization_id,
-        "call_id": lookup.call_id,
-        "digest": lookup.digest,
-        "number": lookup.number,
-        "extension": lookup.extension,
-    }
+    """The values :func:`read_statement` binds, by name."""
+    return {name: getattr(lookup, name) for name in _LOOKUP_FIELDS}
 
 
 def snapshot_of(row: Sequence[Any] | None) -> Snapshot:
